@@ -139,40 +139,53 @@ class _Buf:
 
         Each character of a replacement maps to the union of the replaced
         characters' original spans (an insertion at ``start`` to the character
-        at ``start``). Untouched characters keep their spans.
+        at ``start``). Untouched characters keep their spans. The index arrays
+        are built in a few vectorised numpy operations whatever the number of edits.
         """
         edits = list(edits)
         if not edits:
             return
         text = self.text
         n = len(text)
-        if self.starts is None:
-            self.starts = np.arange(n, dtype=np.int64)
-            self.ends = self.starts + 1
-        old_s, old_e = self.starts, self.ends
         pieces: list[str] = []
-        idx_s: list[np.ndarray] = []
-        idx_e: list[np.ndarray] = []
+        first: list[int] = []  # per segment: old index of its first character's span start
+        last: list[int] = []  # per segment: old index for its span end (replacements)
+        lengths: list[int] = []
+        keep: list[bool] = []
         pos = 0
         for s, e, rep in edits:
             if s > pos:
                 pieces.append(text[pos:s])
-                idx_s.append(old_s[pos:s])
-                idx_e.append(old_e[pos:s])
+                first.append(pos)
+                last.append(pos)
+                lengths.append(s - pos)
+                keep.append(True)
             if rep:
                 a = min(s, n - 1) if n else 0
-                b = max(e - 1, a)
                 pieces.append(rep)
-                idx_s.append(np.full(len(rep), old_s[a], dtype=np.int64))
-                idx_e.append(np.full(len(rep), old_e[b], dtype=np.int64))
+                first.append(a)
+                last.append(max(e - 1, a))
+                lengths.append(len(rep))
+                keep.append(False)
             pos = e
         if pos < n:
             pieces.append(text[pos:])
-            idx_s.append(old_s[pos:])
-            idx_e.append(old_e[pos:])
+            first.append(pos)
+            last.append(pos)
+            lengths.append(n - pos)
+            keep.append(True)
         self.text = "".join(pieces)
-        self.starts = np.concatenate(idx_s) if idx_s else np.zeros(0, dtype=np.int64)
-        self.ends = np.concatenate(idx_e) if idx_e else np.zeros(0, dtype=np.int64)
+        lens = np.asarray(lengths, dtype=np.int64)
+        total = int(lens.sum())
+        seg_of = np.repeat(np.arange(len(lens)), lens)
+        within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        keep_arr = np.asarray(keep, dtype=bool)[seg_of]
+        src_s = np.asarray(first, dtype=np.int64)[seg_of] + np.where(keep_arr, within, 0)
+        src_e = np.where(keep_arr, src_s, np.asarray(last, dtype=np.int64)[seg_of])
+        if self.starts is None:
+            self.starts, self.ends = src_s, src_e + 1
+        else:
+            self.starts, self.ends = self.starts[src_s], self.ends[src_e]  # type: ignore[index]
 
     def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
         """Regex substitution that keeps spans; only matched regions are touched."""
@@ -193,59 +206,94 @@ _REMOVE = (
 )
 # U+FE0F (emoji presentation selector) is kept: it belongs to the emoji. The
 # zero-width joiner is removed except inside emoji sequences (👨\u200d👩\u200d👧).
-_EMOJI = "\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff"
-_REMOVE_RE = re.compile(f"[{_REMOVE}]+|(?<![{_EMOJI}])\u200d+|\u200d+(?![{_EMOJI}])")
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_EMOJI_RE = re.compile("[\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff]")
+_SURROGATES = "\ud800-\udfff"
+_SURROGATE_RE = re.compile(f"[{_SURROGATES}]")
 _QUOTES = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\ufe58": "-", "\ufe63": "-", "\uff0d": "-", "\t": " ", "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " ",
 }
-_WS_RE = re.compile(r"\s{2,}|^\s+|\s+$|[^\S ]")
+# pure character classes (no look-behind) so that scanning stays in C
+_WS_RUN_RE = re.compile(r"\s{2,}")
+_WS_ONE_RE = re.compile(r"[^\S ]")
 
 _tables_lock = threading.Lock()
 _tables: dict[str, Any] = {}
 
 
-def _unicode_tables() -> tuple[dict[int, int], re.Pattern[str], dict[str, str]]:
-    """1:1 translate table and the multi-character NFKC expansions (built once)."""
+class _UnicodeTables:
+    """1:1 fold table (NFKC, quotes, dashes) and the rarer edits (removals, expansions)."""
+
+    def __init__(self) -> None:
+        one: dict[int, int] = {}
+        multi: dict[str, str] = {}
+        ranges = [(0xA0, 0x3400), (0xA000, 0xD800), (0xF900, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200)]
+        for lo, hi in ranges:
+            for cp in range(lo, hi):
+                ch = chr(cp)
+                if unicodedata.category(ch) == "Mn" or re.match(f"[{_REMOVE}]", ch):
+                    continue
+                folded = unicodedata.normalize("NFKC", ch)
+                if folded == ch:
+                    continue
+                folded = "".join(_QUOTES.get(c, c) for c in folded)
+                if len(folded) == 1:
+                    one[cp] = ord(folded)
+                else:
+                    multi[ch] = folded
+        for k, v in _QUOTES.items():
+            one[ord(k)] = ord(v)
+        self.one = one
+        self.one_re = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(one)) + "]")
+        self.multi = multi
+        rare = "".join(re.escape(c) for c in sorted(multi))
+        self.rare_re = re.compile(f"[{_REMOVE}\u200d{_SURROGATES}{rare}]")
+
+
+def _unicode_tables() -> _UnicodeTables:
     with _tables_lock:
         if "nfkc" not in _tables:
-            one: dict[int, int] = {}
-            multi: dict[str, str] = {}
-            ranges = [(0xA0, 0x3400), (0xA000, 0xD800), (0xF900, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200)]
-            for lo, hi in ranges:
-                for cp in range(lo, hi):
-                    ch = chr(cp)
-                    if unicodedata.category(ch) == "Mn":
-                        continue
-                    folded = unicodedata.normalize("NFKC", ch)
-                    if folded == ch:
-                        continue
-                    folded = "".join(_QUOTES.get(c, c) for c in folded)
-                    if len(folded) == 1:
-                        one[cp] = ord(folded)
-                    else:
-                        multi[ch] = folded
-            for k, v in _QUOTES.items():
-                one[ord(k)] = ord(v)
-            multi_re = re.compile("[" + "".join(re.escape(c) for c in sorted(multi)) + "]")
-            _tables["nfkc"] = (one, multi_re, multi)
+            _tables["nfkc"] = _UnicodeTables()
         return _tables["nfkc"]
 
 
-def _clean_unicode(buf: _Buf) -> None:
-    one, multi_re, multi = _unicode_tables()
-    if _SURROGATE_RE.search(buf.text):
-        buf.text = _SURROGATE_RE.sub("\ufffd", buf.text)  # 1:1, spans unchanged
-    buf.sub(_REMOVE_RE, lambda m: "")
-    buf.translate(one)
-    buf.sub(multi_re, lambda m: multi[m.group(0)])
+def _rare_edit(tables: _UnicodeTables, text: str, m: re.Match[str]) -> str:
+    ch = m.group(0)
+    if ch in tables.multi:
+        return tables.multi[ch]
+    if "\ud800" <= ch <= "\udfff":
+        return "\ufffd"  # lone surrogate: OpenCC and UTF-8 output cannot take it
+    if ch == "\u200d":
+        i = m.start()
+        if 0 < i < len(text) - 1 and _EMOJI_RE.match(text[i - 1]) and _EMOJI_RE.match(text[i + 1]):
+            return ch  # joiner inside an emoji sequence
+    return ""
+
+
+def _clean_unicode(buf: _Buf, fold_1to1: bool = True) -> None:
+    """Removals and expansions; the 1:1 fold too unless OpenCC will do it in its own pass."""
+    tables = _unicode_tables()
+    text = buf.text
+    buf.sub(tables.rare_re, lambda m: _rare_edit(tables, text, m))
+    if fold_1to1 and tables.one_re.search(buf.text):
+        buf.translate(tables.one)
 
 
 def _collapse_ws(buf: _Buf) -> None:
-    buf.sub(_WS_RE, lambda m: "" if m.start() == 0 or m.end() == len(buf.text) else " ")
+    """Runs of white space to one space; none at either end."""
+    text = buf.text
+    edits = [(m.start(), m.end(), " ") for m in _WS_RUN_RE.finditer(text)]
+    if text[:1].isspace():
+        end = len(text) - len(text.lstrip())
+        edits = [(0, end, "")] + [e for e in edits if e[0] >= end]
+    if text[-1:].isspace():
+        start = len(text.rstrip())
+        edits = [e for e in edits if e[1] <= start] + [(start, len(text), "")]
+    buf.edit(edits)
+    if _WS_ONE_RE.search(buf.text):  # lone tab/newline/...: 1:1, spans unchanged
+        buf.text = _WS_ONE_RE.sub(" ", buf.text)
 
 
 # ---------------------------------------------------------------------------
@@ -255,14 +303,20 @@ _opencc_lock = threading.Lock()
 _opencc: dict[str, Any] = {}
 
 
-def _converter(name: str) -> Any:
-    """Cached OpenCC converter. ``hktw2s`` folds both HK and TW variants in one pass."""
+def _converter(name: str, fold: str = "") -> Any:
+    """Cached OpenCC converter.
+
+    ``hktw2s`` folds both HK and TW variants in one pass; with ``fold`` set to
+    ``"fold"`` or ``"fold+hk"`` the 1:1 Unicode fold (and the HK characters)
+    join its first dictionary group, so that they cost no extra pass.
+    """
+    key = (name, fold)
     with _opencc_lock:
-        if name not in _opencc:
+        if key not in _opencc:
             import opencc
 
             if name != "hktw2s":
-                _opencc[name] = opencc.OpenCC(name)
+                _opencc[key] = opencc.OpenCC(name)
             else:
                 share = opencc._opencc_share_dir
                 with open(os.path.join(share, "hk2s.json"), encoding="utf-8") as fh:
@@ -284,26 +338,36 @@ def _converter(name: str) -> Any:
                             absolutise(v)
 
                 absolutise(cfg)
-                fd, path = tempfile.mkstemp(suffix=".json", prefix="framing-opencc-")
-                try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                with tempfile.TemporaryDirectory(prefix="framing-opencc-") as tmp:
+                    if fold:
+                        dict_path = os.path.join(tmp, "fold.txt")
+                        with open(dict_path, "w", encoding="utf-8") as fh:
+                            fh.writelines(f"{k}\t{v}\n" for k, v in _fold_pairs(fold == "fold+hk"))
+                        cfg["conversion_chain"][0]["dict"]["dicts"].insert(0, {"type": "text", "file": dict_path})
+                    path = os.path.join(tmp, "hktw2s.json")
+                    with open(path, "w", encoding="utf-8") as fh:
                         json.dump(cfg, fh)
-                    _opencc[name] = opencc.OpenCC(path)
-                finally:
-                    os.unlink(path)
-        return _opencc[name]
+                    _opencc[key] = opencc.OpenCC(path)
+        return _opencc[key]
+
+
+def _fold_pairs(map_hk: bool) -> tuple[tuple[str, str], ...]:
+    """The 1:1 Unicode fold (and HK characters) as OpenCC dictionary pairs."""
+    tables = _unicode_tables()
+    pairs = {chr(k): chr(v) for k, v in tables.one.items() if not chr(k).isspace() and not chr(v).isspace()}
+    if map_hk:
+        pairs.update(HK_CHAR_MAP)
+    return tuple(sorted(pairs.items()))
 
 
 _CHUNK_RE = re.compile(r"[^\s，。！？；：、,.!?;:]+[\s，。！？；：、,.!?;:]*|[\s，。！？；：、,.!?;:]+")
 _HAS_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
-def _opencc_convert(buf: _Buf, name: str) -> None:
+def _opencc_convert(buf: _Buf, name: str, fold: str = "") -> None:
     """Convert with OpenCC; length changes (rare phrase mappings) are aligned per chunk."""
     text = buf.text
-    if not _HAS_CJK_RE.search(text):
-        return
-    cc = _converter(name)
+    cc = _converter(name, fold)
     out = cc.convert(text)
     if len(out) == len(text):
         buf.text = out
@@ -320,10 +384,10 @@ def _opencc_convert(buf: _Buf, name: str) -> None:
     buf.edit(edits)
 
 
-def _convert_script(buf: _Buf, script: Script) -> None:
+def _convert_script(buf: _Buf, script: Script, fold: str = "") -> None:
     if script == "keep":
         return
-    _opencc_convert(buf, "hktw2s")
+    _opencc_convert(buf, "hktw2s", fold)
     if script == "zh-Hant":
         _opencc_convert(buf, "s2hk")
 
@@ -344,6 +408,9 @@ HK_CHAR_MAP: dict[str, str] = {
 _HK_TRAD = {"嚿": "塊", "嘥": "廢", "戇": "戇"}
 
 
+_HK_RE = re.compile("[" + "".join(HK_CHAR_MAP) + "]")
+
+
 def _hk_table(script: Script) -> dict[int, int]:
     table = {ord(k): ord(v) for k, v in HK_CHAR_MAP.items()}
     if script != "zh-Hans":
@@ -356,29 +423,55 @@ def _hk_table(script: Script) -> dict[int, int]:
 # step 4: de-obfuscation
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-# non-space separators between CJK characters are always obfuscation
-_CJK_SEP_RE = re.compile(f"(?<=[{_CJK}])[-_.*|~+=/\\\\•·‧・]{{1,3}}(?=[{_CJK}])")
-# a single space between CJK characters is removed when either side is one isolated character
-_CJK_SPACE_RE = re.compile(
-    f"(?:(?<=[{_CJK}])(?<![{_CJK}][{_CJK}]) (?=[{_CJK}]))|(?:(?<=[{_CJK}]) (?=[{_CJK}](?![{_CJK}])))"
-)
-# letters separated by single spaces/dots: c o c k r o a c h, r.a.t.s (4+ letters)
-_SPACED_RE = re.compile(r"(?<![\w@#])(?:[A-Za-z][ ._*-]){3,}[A-Za-z](?![\w])")
+_CJK_CHAR_RE = re.compile(f"[{_CJK}]")
+_SEPS = "-_.*|~+=/\\\\•·‧・"
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
-# a leet symbol strictly inside a word (letters on both sides): c0ckr0ach, r4ts, v3rm1n
-_LEET_RE = re.compile(r"(?<=[A-Za-z])[013457@$!]+(?=[A-Za-z])")
-_REPEAT_RE = re.compile(r"([A-Za-z])\1{2,}|([^\w\s])\2{3,}")
+# One pass, every branch starting with a character class (fast to scan); the
+# context each branch needs on its left is checked in Python on the few matches.
+_DEOBF_RE = re.compile(
+    f"(?P<sep>[{_SEPS}]{{1,3}})(?=[{_CJK}])"          # 蟑-螂 暴.徒 (left side checked)
+    f"|(?P<sp> )(?=[{_CJK}])"                         # 曱 甴 (an isolated character on one side)
+    r"|(?P<spaced>(?:[A-Za-z][ ._*-]){3,}[A-Za-z])(?![\w])"  # c o c k r o a c h, r.a.t.s
+    r"|(?P<leet>[013457@$!]+)(?=[A-Za-z])"            # c0ckr0ach (left side checked)
+    r"|(?P<rl>[A-Za-z])(?P=rl){2,}"                   # sooooo
+    r"|(?P<rp>[^\w\s])(?P=rp){3,}"                     # !!!!!!
+)
 
 
 def _deobfuscate(buf: _Buf) -> None:
-    buf.sub(_CJK_SEP_RE, lambda m: "")
-    buf.sub(_CJK_SPACE_RE, lambda m: "")
-    # drop only the separators, so each letter keeps its own original span
-    buf.edit((m.start() + i, m.start() + i + 1, "")
-             for m in _SPACED_RE.finditer(buf.text) for i in range(1, len(m.group(0)), 2))
-    if _LEET_RE.search(buf.text):  # 1:1 swaps: spans unchanged
-        buf.text = _LEET_RE.sub(lambda m: "".join(_LEET[c] for c in m.group(0)), buf.text)
-    buf.sub(_REPEAT_RE, lambda m: m.group(1) or m.group(2) * 3)
+    text = buf.text
+    n = len(text)
+    edits: list[tuple[int, int, str]] = []
+    for m in _DEOBF_RE.finditer(text):
+        s, e, kind = m.start(), m.end(), m.lastgroup
+        prev = text[s - 1] if s else ""
+        if kind == "sep":
+            if prev and _CJK_CHAR_RE.match(prev):
+                edits.append((s, e, ""))
+        elif kind == "sp":
+            if prev and _CJK_CHAR_RE.match(prev):
+                j = s - 2
+                while j >= 0 and text[j] in _SEPS:  # 曱-甴 counts as one run
+                    j -= 1
+                left_isolated = j < 0 or not _CJK_CHAR_RE.match(text[j])
+                right_isolated = e + 1 >= n or not _CJK_CHAR_RE.match(text[e + 1])
+                if left_isolated or right_isolated:
+                    edits.append((s, e, ""))
+        elif kind == "spaced":
+            if prev and (prev.isalnum() or prev in "@#_"):
+                s += 2  # the match began inside a word ("the c o c k ..."): start at the next letter
+                prev = text[s - 1]
+            if (e - s + 1) // 2 >= 4:
+                # drop only the separators, so each letter keeps its own original span
+                edits.extend((i, i + 1, "") for i in range(s + 1, e, 2))
+        elif kind == "leet":
+            if prev.isascii() and prev.isalpha():
+                edits.extend((i, i + 1, _LEET[text[i]]) for i in range(s, e))
+        elif kind == "rl":
+            edits.append((s, e, text[s]))
+        else:  # rp
+            edits.append((s, e, text[s] * 3))
+    buf.edit(edits)
 
 
 # ---------------------------------------------------------------------------
@@ -415,18 +508,23 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     if not isinstance(cfg, NormalizeConfig):
         raise TypeError(f"config must be a NormalizeConfig, got {type(cfg).__name__}")
     buf = _Buf(text)
+    has_cjk = cfg.script != "keep" and _HAS_CJK_RE.search(text) is not None
+    # when OpenCC runs anyway, the 1:1 folds ride along in its first dictionary group
+    fuse = has_cjk and cfg.unicode and cfg.collapse_whitespace
     if cfg.unicode:
-        _clean_unicode(buf)
+        _clean_unicode(buf, fold_1to1=not fuse)
     elif _SURROGATE_RE.search(buf.text):  # OpenCC cannot encode lone surrogates
         buf.text = _SURROGATE_RE.sub("\ufffd", buf.text)
     if cfg.collapse_whitespace:
         _collapse_ws(buf)
-    _convert_script(buf, cfg.script)
-    if cfg.map_hk_chars:
+    if has_cjk:
+        _convert_script(buf, cfg.script, ("fold+hk" if cfg.map_hk_chars else "fold") if fuse else "")
+    if cfg.map_hk_chars and not fuse and _HK_RE.search(buf.text):
         buf.translate(_hk_table(cfg.script))
     if cfg.deobfuscate:
+        before = len(buf.text)
         _deobfuscate(buf)
-        if cfg.collapse_whitespace:
+        if cfg.collapse_whitespace and len(buf.text) != before:
             _collapse_ws(buf)
     if cfg.placeholders:
         _placeholders(buf)
