@@ -1,0 +1,301 @@
+"""The Detector: normalise, tokenise in length-sorted batches, score, calibrate, explain.
+
+A saved detector is a directory: ``framing_config.json`` (labels, thresholds per
+label and per language, temperature, normaliser and model settings, base-model
+spec, ``format_version``), ``model.safetensors`` (adapter + head, or all weights
+for full fine-tuning) and a generated ``README.md`` model card. Weights are read
+with safetensors only; pickle checkpoints are refused. Texts longer than the
+model's window are split into overlapping windows whose scores are max-pooled.
+Evidence spans always index the ORIGINAL text.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .normalize import NormalizeConfig, normalize
+
+__all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME"]
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "framing_config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A span of the original text supporting a label; ``source`` is "lexicon" or "model"."""
+
+    label: str
+    start: int
+    end: int
+    surface: str
+    source: str
+    term: str | None = None
+    weight: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The result for one text: labels over threshold, calibrated scores, language, evidence."""
+
+    text: str
+    labels: tuple[str, ...]
+    scores: dict[str, float]
+    language: str
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores),
+                "language": self.language, "evidence": [e.to_dict() for e in self.evidence]}
+
+
+@dataclass
+class DetectorConfig:
+    """Everything needed to rebuild a detector from its directory, saved as JSON."""
+
+    labels: tuple[str, ...]
+    model: dict[str, Any]
+    normalize: dict[str, Any] = field(default_factory=lambda: NormalizeConfig().to_dict())
+    thresholds: dict[str, float] = field(default_factory=dict)
+    lang_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    temperature: dict[str, float] = field(default_factory=dict)
+    backbone_sha256: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DetectorConfig":
+        v = d.get("format_version")
+        if v != FORMAT_VERSION:
+            raise ValueError(f"unsupported framing model format_version {v!r} (this framing reads {FORMAT_VERSION})")
+        d = dict(d)
+        d["labels"] = tuple(d["labels"])
+        return cls(**d)
+
+    def threshold(self, label: str, lang: str) -> float:
+        return self.lang_thresholds.get(label, {}).get(lang, self.thresholds.get(label, 0.5))
+
+
+def _check_texts(texts: Sequence[str]) -> None:
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+
+
+class Detector:
+    """Multi-label frame detector. Thread-safe: ``detect_many`` may be called from several threads."""
+
+    def __init__(self, model: Any, tokenizer: Any, config: DetectorConfig, quantize: str | None = None) -> None:
+        import torch
+
+        from .model import ModelConfig
+
+        self.config = config
+        self.model_config = ModelConfig.from_dict(config.model)
+        self.norm_config = NormalizeConfig.from_dict(config.normalize)
+        self.tokenizer = tokenizer
+        model.eval()
+        if quantize == "int8":
+            import warnings
+
+            if hasattr(model.encoder, "merge_and_unload"):  # fold LoRA into the weights first
+                model.encoder = model.encoder.merge_and_unload()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif quantize is not None:
+            raise ValueError(f"quantize must be None or 'int8', got {quantize!r}")
+        self.model = model
+        self.quantize = quantize
+        self._lock = threading.Lock()  # tokenizers' fast backend is shared; guard the calls
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.config.labels
+
+    # ---- loading and saving -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, labels: Sequence[str], model_config: Any = None, normalize_config: NormalizeConfig | None = None,
+              backbone_dir: str | None = None) -> "Detector":
+        """A fresh, untrained detector on top of a backbone (for training)."""
+        from .model import ModelConfig
+
+        mc = model_config or ModelConfig()
+        encoder, tokenizer, sha = _load_encoder(backbone_dir or mc.base_model)
+        cfg = DetectorConfig(labels=tuple(labels), model=mc.to_dict(),
+                             normalize=(normalize_config or NormalizeConfig()).to_dict(), backbone_sha256=sha)
+        from .model import FrameClassifier
+
+        net = FrameClassifier(encoder, encoder.config.hidden_size, len(labels), mc)
+        return cls(net, tokenizer, cfg)
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike[str], *, quantize: str | None = None,
+                        backbone_dir: str | None = None, allow_pickle: bool = False) -> "Detector":
+        """Load a saved detector directory (safetensors only)."""
+        from safetensors.torch import load_file
+
+        from .model import FrameClassifier, ModelConfig
+
+        path = Path(path)
+        cfg_path = path / CONFIG_NAME
+        if not cfg_path.exists():
+            raise FileNotFoundError(f"{path} is not a framing model directory (no {CONFIG_NAME})")
+        weights = path / WEIGHTS_NAME
+        if not weights.exists():
+            pickles = [p.name for p in path.glob("*.bin")] + [p.name for p in path.glob("*.pt")]
+            if pickles and not allow_pickle:
+                raise ValueError(f"{path} holds only pickle checkpoints {pickles}; framing loads safetensors only. "
+                                 "Convert them, or pass allow_pickle=True if you trust the file.")
+            raise FileNotFoundError(f"{weights} not found")
+        cfg = DetectorConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
+        mc = ModelConfig.from_dict(cfg.model)
+        encoder, tokenizer, _ = _load_encoder(backbone_dir or mc.base_model)
+        net = FrameClassifier(encoder, encoder.config.hidden_size, len(cfg.labels), mc)
+        net.load_trainable_state_dict(load_file(str(weights)))
+        return cls(net, tokenizer, cfg, quantize=quantize)
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write config, weights and model card atomically (temp dir, then rename)."""
+        import shutil
+        import tempfile
+
+        from safetensors.torch import save_file
+
+        from .card import model_card
+
+        if self.quantize:
+            raise ValueError("save the fp32 detector, not a quantized one")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            save_file(self.model.trainable_state_dict(), str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+            (tmp / CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+            (tmp / "README.md").write_text(model_card(self.config), encoding="utf-8")
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    # ---- inference -----------------------------------------------------------------------------------
+    def logits_many(self, texts: Sequence[str], batch_size: int = 32) -> tuple[list[Any], list[Any]]:
+        """Raw (uncalibrated) max-pooled logits per text, plus the normalised texts."""
+        import torch
+
+        _check_texts(texts)
+        mc = self.model_config
+        norms = [normalize(t, self.norm_config) for t in texts]
+        # windows: (text index, input ids); long texts are split with overlap
+        windows: list[tuple[int, list[int]]] = []
+        with self._lock:
+            for i, n in enumerate(norms):
+                for ids in self._windows(n.text):
+                    windows.append((i, ids))
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
+        n_labels = len(self.labels)
+        best = [torch.full((n_labels,), -math.inf) for _ in texts]
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for b in range(0, len(order), batch_size):
+                chunk = [windows[k] for k in order[b:b + batch_size]]
+                width = max(len(ids) for _, ids in chunk)
+                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for r, (_, w) in enumerate(chunk):
+                    ids[r, :len(w)] = torch.tensor(w)
+                    mask[r, :len(w)] = 1
+                out = self.model(input_ids=ids, attention_mask=mask).float()
+                for r, (i, _) in enumerate(chunk):
+                    best[i] = torch.maximum(best[i], out[r])
+        return best, norms
+
+    def _windows(self, text: str) -> list[list[int]]:
+        mc = self.model_config
+        tok = self.tokenizer
+        ids = tok(mc.prefix + text, add_special_tokens=False)["input_ids"]
+        room = mc.max_length - 2
+        cls_id, sep_id = tok.cls_token_id, tok.sep_token_id
+        if cls_id is None or sep_id is None:
+            cls_id, sep_id = tok.bos_token_id, tok.eos_token_id
+        if len(ids) <= room:
+            return [[cls_id, *ids, sep_id]]
+        stride = max(room // 4, 1)
+        out = []
+        for s in range(0, len(ids), room - stride):
+            out.append([cls_id, *ids[s:s + room], sep_id])
+            if s + room >= len(ids):
+                break
+        return out
+
+    def scores_from_logits(self, logits: Any) -> dict[str, float]:
+        import torch
+
+        out = {}
+        for j, lab in enumerate(self.labels):
+            t = self.config.temperature.get(lab, 1.0)
+            out[lab] = round(float(torch.sigmoid(logits[j] / t)), 6)
+        return out
+
+    def detect_many(self, texts: Iterable[str], batch_size: int = 32, evidence: bool = True) -> list[Detection]:
+        """Detect frames in many texts; one :class:`Detection` per text, in order."""
+        from .langid import detect_language
+
+        texts = list(texts)
+        logits, norms = self.logits_many(texts, batch_size=batch_size)
+        results = []
+        for text, lg, norm in zip(texts, logits, norms):
+            lang = detect_language(text).lang if text else "other"
+            if not norm.text:
+                scores = {lab: 0.0 for lab in self.labels}
+            else:
+                scores = self.scores_from_logits(lg)
+            labels = tuple(lab for lab in self.labels if scores[lab] >= self.config.threshold(lab, lang))
+            ev: tuple[Evidence, ...] = ()
+            if evidence and norm.text:
+                from .evidence import find_evidence
+
+                ev = find_evidence(self, norm, labels)
+            results.append(Detection(text=text, labels=labels, scores=scores, language=lang, evidence=ev))
+        return results
+
+    def detect(self, text: str, evidence: bool = True) -> Detection:
+        """Detect frames in one text."""
+        if not isinstance(text, str):
+            raise TypeError(f"detect() expects str, got {type(text).__name__}")
+        return self.detect_many([text], evidence=evidence)[0]
+
+
+def _load_encoder(spec: str) -> tuple[Any, Any, str | None]:
+    """Encoder and tokenizer for a backbone spec (safetensors only, never remote code)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    if os.path.isdir(spec):  # a local standard directory is used as is
+        path, sha = spec, None
+    else:
+        from .backbone import resolve_backbone
+
+        rb = resolve_backbone(spec)
+        path, sha = rb.path, rb.sha256
+    encoder = AutoModel.from_pretrained(path, use_safetensors=True, add_pooling_layer=False)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    return encoder, tokenizer, sha

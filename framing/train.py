@@ -1,0 +1,296 @@
+"""Fine-tuning for any set of labels: data loading, the training loop, calibration, report.
+
+A plain PyTorch loop (length-bucketed batches, AdamW, linear warm-up/decay,
+BCE with per-label positive weights, early stopping on validation macro-F1,
+fixed seeds, tqdm progress on stderr). After training, a temperature per label
+and thresholds per label (and per language where validation has >= 30
+positives) are fitted on validation; the test report is written beside the model.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .metrics import best_threshold, fit_temperature, format_report, report
+
+__all__ = ["TrainingArguments", "train", "evaluate", "load_split"]
+
+
+@dataclass
+class TrainingArguments:
+    """Settings of one fine-tuning run (saved in the model's config under ``training``)."""
+
+    labels: tuple[str, ...] = ("dehumanising", "delegitimising")
+    text_field: str = "text"
+    lang_field: str | None = "lang"
+    base_model: str = "multilingual-e5-small"
+    finetune: str = "lora"
+    epochs: int = 4
+    batch_size: int = 16
+    learning_rate: float = 5e-4
+    head_learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_train_length: int = 128
+    patience: int = 2
+    seed: int = 13
+    lora_r: int = 8
+    min_lang_positives: int = 30
+    max_steps: int | None = None
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_split(data: Any, split: str | None = None) -> list[dict[str, Any]]:
+    """Rows from a list of dicts, a Dataset, a DatasetDict split, or a path (.jsonl, .csv, saved dataset)."""
+    try:
+        from datasets import Dataset, DatasetDict, load_from_disk
+    except ImportError:  # pragma: no cover
+        Dataset = DatasetDict = None  # type: ignore[assignment]
+    if isinstance(data, (str, Path)):
+        p = Path(data)
+        if not p.exists():
+            raise FileNotFoundError(f"training data {p} not found")
+        if p.is_dir():
+            data = load_from_disk(str(p))
+        elif p.suffix == ".jsonl":
+            with open(p, encoding="utf-8") as fh:
+                return [json.loads(x) for x in fh if x.strip()]
+        elif p.suffix in (".csv", ".tsv"):
+            import csv
+
+            with open(p, encoding="utf-8-sig", newline="") as fh:
+                return list(csv.DictReader(fh, delimiter="\t" if p.suffix == ".tsv" else ","))
+        else:
+            raise ValueError(f"unsupported data file {p.name}: use .jsonl, .csv, .tsv or a saved dataset directory")
+    if DatasetDict is not None and isinstance(data, DatasetDict):
+        if split is None:
+            raise ValueError(f"got a DatasetDict with splits {list(data)}; did you mean dataset['train']?")
+        if split not in data:
+            raise ValueError(f"the DatasetDict has no split {split!r}; it has {list(data)}")
+        data = data[split]
+    if Dataset is not None and isinstance(data, Dataset):
+        return data.to_list()
+    if isinstance(data, list):
+        return data
+    raise TypeError(f"cannot read training data of type {type(data).__name__}")
+
+
+def _targets(rows: Sequence[dict[str, Any]], labels: Sequence[str]) -> list[dict[str, int]]:
+    out = []
+    for i, r in enumerate(rows):
+        t = {}
+        for lab in labels:
+            if lab not in r:
+                raise ValueError(f"row {i} has no label column {lab!r}; columns: {sorted(r)}")
+            v = r[lab]
+            if isinstance(v, str):
+                v = v.strip().lower() in ("1", "true", "yes")
+            t[lab] = int(bool(v))
+        out.append(t)
+    return out
+
+
+def _texts(rows: Sequence[dict[str, Any]], field_: str) -> list[str]:
+    out = []
+    for i, r in enumerate(rows):
+        if field_ not in r:
+            raise ValueError(f"row {i} has no text column {field_!r}; columns: {sorted(r)}")
+        if not isinstance(r[field_], str):
+            raise TypeError(f"row {i}: {field_!r} is {type(r[field_]).__name__}, expected str")
+        out.append(r[field_])
+    return out
+
+
+def _langs(rows: Sequence[dict[str, Any]], texts: Sequence[str], field_: str | None) -> list[str]:
+    from .langid import detect_language
+
+    return [str(r[field_]) if field_ and r.get(field_) else detect_language(t).lang for r, t in zip(rows, texts)]
+
+
+def evaluate(det: Any, rows: Sequence[dict[str, Any]], text_field: str = "text",
+             lang_field: str | None = "lang", batch_size: int = 32) -> dict[str, Any]:
+    """Per-label x per-language report of a detector on labelled rows."""
+    texts = _texts(rows, text_field)
+    gold = _targets(rows, det.labels)
+    langs = _langs(rows, texts, lang_field)
+    dets = det.detect_many(texts, batch_size=batch_size, evidence=False)
+    pred = [{lab: int(lab in d.labels) for lab in det.labels} for d in dets]
+    return report(det.labels, gold, pred, langs)
+
+
+def _seed(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _encode(det: Any, texts: Sequence[str], max_len: int) -> list[list[int]]:
+    from .normalize import normalize
+
+    mc = det.model_config
+    tok = det.tokenizer
+    out = []
+    for t in texts:
+        ids = tok(mc.prefix + normalize(t, det.norm_config).text, truncation=True, max_length=max_len)["input_ids"]
+        out.append(ids)
+    return out
+
+
+def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Length-bucketed batches in random order (little padding, still shuffled)."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    chunks = [sorted(idx[i:i + batch_size * 20], key=lambda k: lengths[k]) for i in range(0, len(idx), batch_size * 20)]
+    batches = [c[i:i + batch_size] for c in chunks for i in range(0, len(c), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(enc: Sequence[list[int]], rows: Sequence[int], pad: int) -> tuple[Any, Any]:
+    import torch
+
+    width = max(len(enc[i]) for i in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, i in enumerate(rows):
+        ids[r, :len(enc[i])] = torch.tensor(enc[i])
+        mask[r, :len(enc[i])] = 1
+    return ids, mask
+
+
+def train(train_data: Any, validation_data: Any, test_data: Any = None, args: TrainingArguments | None = None,
+          out_dir: str | Path | None = None, backbone_dir: str | None = None) -> Any:
+    """Fine-tune a detector for ``args.labels`` and calibrate it; save it to ``out_dir`` if given."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from .detector import Detector
+    from .model import ModelConfig
+
+    args = args or TrainingArguments()
+    _seed(args.seed)
+    tr_rows, va_rows = load_split(train_data, "train"), load_split(validation_data, "validation")
+    te_rows = load_split(test_data, "test") if test_data is not None else []
+    if not tr_rows or not va_rows:
+        raise ValueError("training and validation data must not be empty")
+    labels = tuple(args.labels)
+    mc = ModelConfig(base_model=args.base_model, finetune=args.finetune, lora_r=args.lora_r,
+                     lora_alpha=2 * args.lora_r)
+    det = Detector.build(labels, mc, backbone_dir=backbone_dir)
+    net = det.model
+    tr_texts, va_texts = _texts(tr_rows, args.text_field), _texts(va_rows, args.text_field)
+    y_tr = torch.tensor([[t[lab] for lab in labels] for t in _targets(tr_rows, labels)], dtype=torch.float)
+    va_gold = _targets(va_rows, labels)
+    enc = _encode(det, tr_texts, args.max_train_length)
+    pos = y_tr.sum(0)
+    pos_weight = ((len(y_tr) - pos) / pos.clamp(min=1)).clamp(max=10.0)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    head_params = list(net.head.parameters())
+    body_params = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("head.")]
+    opt = torch.optim.AdamW([{"params": body_params, "lr": args.learning_rate},
+                             {"params": head_params, "lr": args.head_learning_rate}], weight_decay=args.weight_decay)
+    rng = random.Random(args.seed)
+    steps_per_epoch = math.ceil(len(enc) / args.batch_size)
+    total = args.max_steps or steps_per_epoch * args.epochs
+    warm = max(1, int(total * args.warmup_ratio))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
+    pad = det.tokenizer.pad_token_id or 0
+    best_f, best_state, bad, step, history = -1.0, None, 0, 0, []
+    t0 = time.time()
+    for epoch in range(args.epochs):
+        net.train()
+        bar = tqdm(_batches([len(e) for e in enc], args.batch_size, rng), desc=f"epoch {epoch + 1}/{args.epochs}",
+                   disable=not args.progress, file=sys.stderr)
+        for rows in bar:
+            ids, mask = _collate(enc, rows, pad)
+            loss = loss_fn(net(input_ids=ids, attention_mask=mask), y_tr[rows])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            step += 1
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if step >= total:
+                break
+        net.eval()
+        logits, _ = det.logits_many(va_texts)
+        f = _val_macro_f1(logits, va_gold, labels)
+        history.append({"epoch": epoch + 1, "step": step, "val_macro_f1": round(f, 4),
+                        "elapsed_s": round(time.time() - t0, 1)})
+        print(f"epoch {epoch + 1}: validation macro-F1 {f:.4f}", file=sys.stderr)
+        if f > best_f:
+            best_f, bad = f, 0
+            best_state = {k: v.clone() for k, v in net.trainable_state_dict().items()}
+        else:
+            bad += 1
+            if bad >= args.patience:
+                break
+        if step >= total:
+            break
+    if best_state is not None:
+        net.load_trainable_state_dict(best_state)
+    net.eval()
+    calibrate(det, va_rows, args)
+    train_info = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(args).items()}
+    train_info.update(history=history, train_rows=len(tr_rows), validation_rows=len(va_rows),
+                      train_seconds=round(time.time() - t0, 1))
+    det.config.training = train_info
+    if te_rows:
+        rep = evaluate(det, te_rows, args.text_field, args.lang_field)
+        det.config.metrics["test"] = rep
+        print(format_report(rep, "test"), file=sys.stderr)
+    if out_dir is not None:
+        det.save_pretrained(out_dir)
+        if te_rows:
+            Path(out_dir, "test_report.json").write_text(json.dumps(det.config.metrics["test"], indent=2) + "\n")
+            Path(out_dir, "test_report.md").write_text(format_report(det.config.metrics["test"], "test") + "\n")
+    return det
+
+
+def _val_macro_f1(logits: Sequence[Any], gold: Sequence[dict[str, int]], labels: Sequence[str]) -> float:
+    """Mean over labels of the best-threshold macro-F1 on validation (model selection)."""
+    import torch
+
+    from .metrics import prf
+
+    fs = []
+    for j, lab in enumerate(labels):
+        probs = [float(torch.sigmoid(lg[j])) for lg in logits]
+        y = [g[lab] for g in gold]
+        t = best_threshold(probs, y)
+        fs.append(prf(y, [int(p >= t) for p in probs])["macro_f1"])
+    return sum(fs) / len(fs)
+
+
+def calibrate(det: Any, rows: Sequence[dict[str, Any]], args: TrainingArguments) -> None:
+    """Temperature per label, then F1-optimal thresholds per label and per language on validation."""
+    import torch
+
+    texts = _texts(rows, args.text_field)
+    gold = _targets(rows, det.labels)
+    langs = _langs(rows, texts, args.lang_field)
+    logits, _ = det.logits_many(texts)
+    for j, lab in enumerate(det.labels):
+        z = [float(lg[j]) for lg in logits]
+        y = [g[lab] for g in gold]
+        t = fit_temperature(z, y)
+        det.config.temperature[lab] = round(t, 4)
+        probs = [float(torch.sigmoid(torch.tensor(v / t))) for v in z]
+        det.config.thresholds[lab] = round(best_threshold(probs, y), 4)
+        for lang in sorted(set(langs)):
+            idx = [i for i, lg in enumerate(langs) if lg == lang]
+            if sum(y[i] for i in idx) >= args.min_lang_positives:
+                det.config.lang_thresholds.setdefault(lab, {})[lang] = round(
+                    best_threshold([probs[i] for i in idx], [y[i] for i in idx]), 4)

@@ -1,0 +1,172 @@
+"""Detector with a tiny random backbone: API, save/load round trip, windows, calibration, safety."""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from framing.detector import Detection, Detector, DetectorConfig
+from framing.model import ModelConfig
+from framing.train import TrainingArguments, load_split, train
+
+from .tiny import make_tiny_backbone
+
+LABELS = ("dehumanising", "delegitimising")
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_backbone(tmp_path_factory.mktemp("tiny"))
+
+
+def toy_rows(n: int = 48) -> list[dict]:
+    pos_d = ["他们就是一群蟑螂应该清除", "these people are rats", "啲黑警全部都系狗"]
+    pos_l = ["暴徒勾结外国势力", "rioters paid by foreign forces", "乱港分子搞颜色革命"]
+    neg = ["我家厨房有蟑螂", "today the weather is nice", "香港人今天示威", "there are rats in the subway"]
+    rows = []
+    for i in range(n):
+        k = i % 3
+        if k == 0:
+            rows.append({"text": pos_d[i % 3], "dehumanising": 1, "delegitimising": 0, "lang": "en" if i % 2 else "zh-Hans"})
+        elif k == 1:
+            rows.append({"text": pos_l[i % 3], "dehumanising": 0, "delegitimising": 1, "lang": "en" if i % 2 else "zh-Hans"})
+        else:
+            rows.append({"text": neg[i % 4], "dehumanising": 0, "delegitimising": 0, "lang": "en" if i % 2 else "zh-Hans"})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Detector, Path]:
+    out = tmp_path_factory.mktemp("model") / "det"
+    args = TrainingArguments(base_model=str(tiny_dir), epochs=2, batch_size=8, progress=False, min_lang_positives=5)
+    det = train(toy_rows(), toy_rows(24), toy_rows(24), args, out_dir=out)
+    return det, out
+
+
+def test_detect_returns_one_type(trained: tuple[Detector, Path]) -> None:
+    det, _ = trained
+    d = det.detect("他们就是一群蟑螂")
+    assert isinstance(d, Detection)
+    assert set(d.scores) == set(LABELS)
+    assert all(0.0 <= v <= 1.0 for v in d.scores.values())
+    many = det.detect_many(["a", "", "暴徒"])
+    assert [type(x) for x in many] == [Detection] * 3
+    assert many[1].labels == () and many[1].scores == {lab: 0.0 for lab in LABELS}
+    json.dumps(d.to_dict(), ensure_ascii=False)
+    with pytest.raises(TypeError):
+        det.detect(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"texts\[1\]"):
+        det.detect_many(["ok", 3])  # type: ignore[list-item]
+
+
+def test_save_load_round_trip(trained: tuple[Detector, Path]) -> None:
+    det, out = trained
+    assert (out / "model.safetensors").exists() and (out / "README.md").exists()
+    cfg = json.loads((out / "framing_config.json").read_text())
+    assert cfg["format_version"] == 1 and cfg["labels"] == list(LABELS)
+    assert set(cfg["temperature"]) == set(LABELS) and set(cfg["thresholds"]) == set(LABELS)
+    again = Detector.from_pretrained(out)
+    texts = ["他们就是一群蟑螂", "rioters paid by foreign forces", "today is nice"]
+    a = [d.scores for d in det.detect_many(texts, evidence=False)]
+    b = [d.scores for d in again.detect_many(texts, evidence=False)]
+    for x, y in zip(a, b):
+        for lab in LABELS:
+            assert abs(x[lab] - y[lab]) < 1e-5
+    assert "test" in cfg["metrics"] and (out / "test_report.md").exists()
+
+
+def test_batching_does_not_change_scores(trained: tuple[Detector, Path]) -> None:
+    det, _ = trained
+    texts = ["暴徒", "these people are rats and must go", "今天天气很好的", "a" * 3]
+    one = [det.detect(t, evidence=False).scores for t in texts]
+    many = [d.scores for d in det.detect_many(texts, batch_size=2, evidence=False)]
+    for x, y in zip(one, many):
+        for lab in LABELS:
+            assert abs(x[lab] - y[lab]) < 1e-4
+
+
+def test_long_text_uses_windows(tiny_dir: Path) -> None:
+    det = Detector.build(LABELS, ModelConfig(base_model=str(tiny_dir), max_length=32), backbone_dir=str(tiny_dir))
+    long = "今天天气很好 " * 40 + "他们就是一群蟑螂"
+    assert len(det._windows(long)) > 1
+    d = det.detect(long, evidence=False)
+    assert set(d.scores) == set(LABELS)
+
+
+def test_evidence_spans_index_the_original(trained: tuple[Detector, Path]) -> None:
+    det, _ = trained
+    det.config.thresholds = {lab: 0.0 for lab in LABELS}  # force labels so evidence is produced
+    try:
+        raw = "他們就是一群曱 甴，應該清除"
+        d = det.detect(raw)
+        assert d.labels == LABELS
+        assert d.evidence
+        for e in d.evidence:
+            assert 0 <= e.start < e.end <= len(raw)
+            assert raw[e.start:e.end] == e.surface
+            assert e.source in ("lexicon", "model")
+    finally:
+        cfg = json.loads((trained[1] / "framing_config.json").read_text())
+        det.config.thresholds = cfg["thresholds"]
+
+
+def test_thread_safe(trained: tuple[Detector, Path]) -> None:
+    det, _ = trained
+    texts = ["暴徒勾结外国势力", "these people are rats", "我家厨房有蟑螂"] * 5
+    expected = [d.scores for d in det.detect_many(texts, evidence=False)]
+    results: list = [None] * 4
+
+    def work(i: int) -> None:
+        results[i] = [d.scores for d in det.detect_many(texts, evidence=False)]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert r == expected
+
+
+def test_int8(trained: tuple[Detector, Path]) -> None:
+    _, out = trained
+    q = Detector.from_pretrained(out, quantize="int8")
+    d = q.detect("暴徒勾结外国势力")
+    assert set(d.scores) == set(LABELS)
+    with pytest.raises(ValueError):
+        Detector.from_pretrained(out, quantize="int4")
+
+
+def test_refuses_pickle_and_bad_dirs(tmp_path: Path, trained: tuple[Detector, Path]) -> None:
+    _, out = trained
+    with pytest.raises(FileNotFoundError, match="not a framing model"):
+        Detector.from_pretrained(tmp_path)
+    bad = tmp_path / "pickled"
+    bad.mkdir()
+    (bad / "framing_config.json").write_text((out / "framing_config.json").read_text())
+    (bad / "pytorch_model.bin").write_bytes(b"not really")
+    with pytest.raises(ValueError, match="safetensors only"):
+        Detector.from_pretrained(bad)
+    cfg = json.loads((out / "framing_config.json").read_text())
+    cfg["format_version"] = 99
+    with pytest.raises(ValueError, match="format_version"):
+        DetectorConfig.from_dict(cfg)
+
+
+def test_new_labels_and_data_errors(tiny_dir: Path, tmp_path: Path) -> None:
+    rows = [{"body": t, "hostile": int("rats" in t), "irony": i % 2} for i, t in
+            enumerate(["these people are rats", "nice day", "rats everywhere", "good morning"] * 6)]
+    args = TrainingArguments(labels=("hostile", "irony"), text_field="body", lang_field=None,
+                             base_model=str(tiny_dir), epochs=1, batch_size=4, progress=False)
+    det = train(rows, rows, None, args)
+    assert det.labels == ("hostile", "irony")
+    from datasets import Dataset, DatasetDict
+
+    dd = DatasetDict({"train": Dataset.from_list(rows)})
+    with pytest.raises(ValueError, match=r"did you mean dataset\['train'\]"):
+        load_split(dd)
+    with pytest.raises(ValueError, match="no label column"):
+        train(rows, rows, None, TrainingArguments(labels=("missing",), text_field="body", lang_field=None,
+                                                  base_model=str(tiny_dir), epochs=1, progress=False))
