@@ -32,6 +32,15 @@ __all__ = [
     # backbone
     "resolve_backbone",
     "BackboneError",
+    # detection and training
+    "detect",
+    "detect_many",
+    "Detector",
+    "Detection",
+    "Evidence",
+    "train",
+    "TrainingArguments",
+    "evaluate",
 ]
 
 _LAZY = {
@@ -49,6 +58,14 @@ _LAZY = {
     "match_cues": "framing.lexicon",
     "resolve_backbone": "framing.backbone",
     "BackboneError": "framing.backbone",
+    "detect": "framing.default",
+    "detect_many": "framing.default",
+    "Detector": "framing.detector",
+    "Detection": "framing.detector",
+    "Evidence": "framing.detector",
+    "train": "framing.train",
+    "TrainingArguments": "framing.train",
+    "evaluate": "framing.train",
 }
 
 
@@ -67,6 +84,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .backbone import BackboneError, resolve_backbone
+    from .default import detect, detect_many
+    from .detector import Detection, Detector, Evidence
+    from .train import TrainingArguments, evaluate, train
     from .langid import LanguageGuess, detect_language
     from .lexicon import CueMatch, Lexicon, LexiconEntry, load_lexicon, match_cues
     from .normalize import NormalizeConfig, Normalized, normalize

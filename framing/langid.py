@@ -40,7 +40,10 @@ _OTHER_LETTER_RE = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\
 _YUE_STRONG_RE = re.compile(
     "嘅|咗|佢|冇|啲|嚟|喺|嗰|哋|嘢|噉|咁|乜|睇|諗|谂|攞|揾|搵|冚|曱甴|嘥|咩|嘞|囉|啱|㗎|喎|嚿|俾佢|畀|瞓|攰|靚|邊個|边个|點解|点解|唔係|唔系|唔好|唔使|唔該|唔该|而家|依家|呢度|嗰度|乜嘢|咪|冧|揸|撳|嗌|唞|啩|嘛係"
 )
-_YUE_WEAK_RE = re.compile("(?<![關关联聯])係|唔|呢(?=[個个啲班度])|佢哋|我哋|你哋")
+_YUE_WEAK_RE = re.compile(
+    "(?<![關关联聯])係|唔|呢(?=[個个啲班度])|佢哋|我哋|你哋|我地|你地|佢地|(?<=[\u4e00-\u9fff])[dD](?=[\u4e00-\u9fff])"
+    "|既(?![然往定是而])|(?<=[\u4e00-\u9fff])系(?![統统列數数])|扮野|搞野|做野|咩野|(?<=[\u4e00-\u9fff])左(?=[\u4e00-\u9fff])(?<![向往])"
+)
 _EN_WORDS_RE = re.compile(
     r"\b(the|a|an|and|or|is|are|was|were|be|to|of|in|on|for|with|that|this|it|they|them|he|she|we|you|i|my|not|no|"
     r"but|so|at|by|from|have|has|had|do|does|did|will|would|can|just|like|all|what|who|if|as|about|hong|kong|"

@@ -170,3 +170,28 @@ def test_new_labels_and_data_errors(tiny_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no label column"):
         train(rows, rows, None, TrainingArguments(labels=("missing",), text_field="body", lang_field=None,
                                                   base_model=str(tiny_dir), epochs=1, progress=False))
+
+
+def test_cli_detect_train_evaluate(trained: tuple[Detector, Path], tiny_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from framing.cli import cli
+
+    _, out = trained
+    runner = CliRunner()
+    r = runner.invoke(cli, ["detect", "--model", str(out), "--json", "他们就是一群蟑螂"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert set(d["scores"]) == set(LABELS) and d["text"] == "他们就是一群蟑螂"
+    r = runner.invoke(cli, ["detect", "--model", str(out), "-"], input="暴徒勾结外国势力\n")
+    assert r.exit_code == 0 and "dehumanising" in r.output
+    data = tmp_path / "toy.jsonl"
+    data.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in toy_rows(24)) + "\n", encoding="utf-8")
+    r = runner.invoke(cli, ["train", "--data", str(data), "--validation", str(data), "--base-model", str(tiny_dir),
+                            "--epochs", "1", "--batch-size", "8", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, ["evaluate", str(tmp_path / "m"), "--data", str(data), "--json"])
+    assert r.exit_code == 0, r.output
+    assert set(json.loads(r.stdout)) == set(LABELS)
+    r = runner.invoke(cli, ["detect", "--model", str(tmp_path), "x"])
+    assert r.exit_code == 1 and "not a framing model" in r.output
