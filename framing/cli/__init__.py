@@ -17,6 +17,7 @@ from .._version import __version__
 # command name -> "module:attribute"
 _COMMANDS: dict[str, str] = {
     "normalize": "framing.cli.normalize_cmd:normalize_cmd",
+    "backbone": "framing.cli.backbone_cmd:backbone_group",
     "detect": "framing.cli.detect_cmd:detect_cmd",
     "train": "framing.cli.detect_cmd:train_cmd",
     "evaluate": "framing.cli.detect_cmd:evaluate_cmd",

@@ -14,8 +14,9 @@ Design:
 - Fixed terms are matched in one pass per (label, strength) with a compiled
   alternation sorted longest-first inside a lookahead, so overlapping cues of
   different labels are all found; pattern entries are regexes (case-insensitive).
-  Terms and English patterns that begin/end with an ASCII letter or digit only
-  match at ASCII word boundaries; CJK terms match anywhere.
+  Terms that begin/end with an ASCII letter or digit, and all English patterns,
+  only match at ASCII word boundaries; CJK terms match anywhere. A pattern's
+  named group ``cue``, when present, is the reported span.
 - ``strong`` entries always count. ``weak`` entries (false-friend prone: virus,
   垃圾, 狗, cockroach) count only when their context window (±30 characters, or
   ±8 words for English entries) holds a person/group target word or another,
@@ -37,7 +38,7 @@ from typing import Any, Iterable, Union
 
 from framing.normalize import Normalized, NormalizeConfig, normalize
 
-__all__ = ["LexiconEntry", "CueMatch", "Lexicon", "load_lexicon", "match_cues",
+__all__ = ["LexiconEntry", "CueMatch", "Lexicon", "load_lexicon", "match_cues", "parse_tsv",
            "LABELS", "LANGS", "STRENGTHS", "COLUMNS", "DEFAULT_FILES"]
 
 LABELS = ("dehumanising", "delegitimising")
@@ -91,9 +92,10 @@ ZH_EXCLUDE = (
 
 _CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+")
 _ASCII_WORD = re.compile("[A-Za-z0-9]")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 _TOKEN = re.compile(r"\S+")
 _INVISIBLE = re.compile("[\\s\u200b-\u200f\u2060\ufeff]+")
-PathArg = Union[str, "PathLike[str]", Any]
+PathArg = Union[str, "PathLike[str]", Any]  # str, os.PathLike or importlib Traversable
 
 
 @dataclass(frozen=True)
@@ -155,13 +157,16 @@ class Lexicon:
         self._norm_cache: dict[str, str] = {}
         self._fixed: list[tuple[re.Pattern[str], dict[str, list[LexiconEntry]], str]] = []
         groups: dict[tuple[str, str], dict[str, list[LexiconEntry]]] = {}
-        self._patterns: list[tuple[re.Pattern[str], LexiconEntry]] = []
+        # patterns with CJK characters are skipped on text without CJK, the others
+        # on text without Latin letters (a cheap filter: patterns dominate the cost)
+        self._patterns: list[tuple[re.Pattern[str], LexiconEntry, bool]] = []
         for e in self._entries:
             if e.pattern:
                 rx = self._norm_regex(e.pattern)
+                cjk = bool(_CJK_RUN.search(rx))
                 if e.lang == "en":
                     rx = f"(?<![A-Za-z0-9])(?:{rx})(?![A-Za-z0-9])"
-                self._patterns.append((re.compile(rx, re.IGNORECASE), e))
+                self._patterns.append((re.compile(rx, re.IGNORECASE), e, cjk))
             else:
                 key = self._norm(e.term)
                 if not key:
@@ -270,7 +275,10 @@ class Lexicon:
                     seen = _INVISIBLE.sub("", unicodedata.normalize("NFKC", norm.original[s0:e0])).casefold()
                     entry = next((o for o in options if o.term.casefold() == seen), entry)
                 out.append(_Cand(s, e, entry, self._order[entry]))
-        for rx, entry in self._patterns:
+        has = {True: bool(_CJK_RUN.search(t)), False: bool(_LATIN.search(t))}
+        for rx, entry, cjk in self._patterns:
+            if not has[cjk]:
+                continue
             for m in rx.finditer(t):
                 s, e = m.span("cue") if "cue" in rx.groupindex and m.group("cue") else m.span()
                 if s < e:
