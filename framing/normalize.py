@@ -402,10 +402,10 @@ HK_CHAR_MAP: dict[str, str] = {
     "嚿": "块",  # lump, chunk
     "撚": "屌",  # vulgar intensifier
     "閪": "屄",  # vulgar
-    "戇": "戆",  # foolish (Simplified form)
+    "戇": "憨",  # foolish (戆, its Simplified form, is not in the vocabulary either)
     "嘥": "废",  # to waste
 }
-_HK_TRAD = {"嚿": "塊", "嘥": "廢", "戇": "戇"}
+_HK_TRAD = {"嚿": "塊", "嘥": "廢"}
 
 
 _HK_RE = re.compile("[" + "".join(HK_CHAR_MAP) + "]")
@@ -415,7 +415,6 @@ def _hk_table(script: Script) -> dict[int, int]:
     table = {ord(k): ord(v) for k, v in HK_CHAR_MAP.items()}
     if script != "zh-Hans":
         table.update({ord(k): ord(v) for k, v in _HK_TRAD.items()})
-        table.pop(ord("戇"), None)
     return table
 
 

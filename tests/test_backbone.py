@@ -288,6 +288,36 @@ def test_export(tiny: Path, home: Path, tmp_path: Path) -> None:
         export_backbone(tmp_path / "x", spec="bert-base-uncased")
 
 
+def test_hf_cache_is_preferred_without_download(tiny: Path, home: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A complete HF-cache snapshot of the default model wins; it is found on disk, never fetched."""
+    import huggingface_hub.constants as hf_constants
+
+    from framing.backbone.resolve import hf_cached_snapshot
+
+    built = Path(resolve_backbone(str(tiny)).path)
+    cache = tmp_path / "hf"
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(cache))
+    assert hf_cached_snapshot() is None
+    repo = cache / "models--intfloat--multilingual-e5-small"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    snap, blobs = repo / "snapshots" / "abc123", repo / "blobs"
+    snap.mkdir(parents=True)
+    blobs.mkdir()
+    blob_sha = "f" * 64
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"):
+        blob = blobs / (blob_sha if name == "model.safetensors" else name + ".blob")
+        blob.write_bytes((built / name).read_bytes())
+        (snap / name).symlink_to(os.path.relpath(blob, snap))
+    for spec in ("multilingual-e5-small", "intfloat/multilingual-e5-small"):
+        r = resolve_backbone(spec)
+        assert (r.source, r.path, r.sha256, r.spec) == ("hf-cache", str(snap), blob_sha, spec)
+    out = export_backbone(tmp_path / "from-hf")
+    copied = Path(out.path) / "model.safetensors"
+    assert copied.is_file() and not copied.is_symlink() and out.sha256 == blob_sha
+
+
 # ---------------------------------------------------------------- CLI
 
 
