@@ -296,6 +296,6 @@ def _load_encoder(spec: str) -> tuple[Any, Any, str | None]:
 
         rb = resolve_backbone(spec)
         path, sha = rb.path, rb.sha256
-    encoder = AutoModel.from_pretrained(path, use_safetensors=True, add_pooling_layer=False)
+    encoder = AutoModel.from_pretrained(path, use_safetensors=True)
     tokenizer = AutoTokenizer.from_pretrained(path)
     return encoder, tokenizer, sha
