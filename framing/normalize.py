@@ -223,6 +223,17 @@ _tables_lock = threading.Lock()
 _tables: dict[str, Any] = {}
 
 
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex character class body with consecutive code points folded into ranges (much faster in sre)."""
+    ranges: list[list[int]] = []
+    for cp in sorted({ord(c) for c in chars}):
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
 class _UnicodeTables:
     """1:1 fold table (NFKC, quotes, dashes) and the rarer edits (removals, expansions)."""
 
@@ -246,10 +257,9 @@ class _UnicodeTables:
         for k, v in _QUOTES.items():
             one[ord(k)] = ord(v)
         self.one = one
-        self.one_re = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(one)) + "]")
+        self.one_re = re.compile(f"[{_char_class(chr(c) for c in one)}]")
         self.multi = multi
-        rare = "".join(re.escape(c) for c in sorted(multi))
-        self.rare_re = re.compile(f"[{_REMOVE}\u200d{_SURROGATES}{rare}]")
+        self.rare_re = re.compile(f"[{_REMOVE}\u200d{_SURROGATES}{_char_class(multi)}]")
 
 
 def _unicode_tables() -> _UnicodeTables:
@@ -425,52 +435,63 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_CHAR_RE = re.compile(f"[{_CJK}]")
 _SEPS = "-_.*|~+=/\\\\•·‧・"
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
-# One pass, every branch starting with a character class (fast to scan); the
-# context each branch needs on its left is checked in Python on the few matches.
-_DEOBF_RE = re.compile(
-    f"(?P<sep>[{_SEPS}]{{1,3}})(?=[{_CJK}])"          # 蟑-螂 暴.徒 (left side checked)
-    f"|(?P<sp> )(?=[{_CJK}])"                         # 曱 甴 (an isolated character on one side)
-    r"|(?P<spaced>(?:[A-Za-z][ ._*-]){3,}[A-Za-z])(?![\w])"  # c o c k r o a c h, r.a.t.s
-    r"|(?P<leet>[013457@$!]+)(?=[A-Za-z])"            # c0ckr0ach (left side checked)
-    r"|(?P<rl>[A-Za-z])(?P=rl){2,}"                   # sooooo
-    r"|(?P<rp>[^\w\s])(?P=rp){3,}"                     # !!!!!!
-)
+# One small regex per pattern, each starting with a character class or literal
+# (sre scans those in C; one big alternation is ~10x slower). The context a
+# pattern needs on its left is checked in Python on the few matches.
+_SEP_RE = re.compile(f"[{_SEPS}]{{1,3}}(?=[{_CJK}])")  # 蟑-螂 暴.徒
+# 曱 甴: a space between CJK characters when one side is an isolated character
+# (a separator such as 曱-甴 keeps a run together)
+_SP_LEFT_RE = re.compile(f"(?P<sp> )(?:(?<=^[{_CJK}] )|(?<=[^{_CJK}{_SEPS}][{_CJK}] ))(?=[{_CJK}])")
+_SP_RIGHT_RE = re.compile(f"(?P<sp> )(?<=[{_CJK}] )[{_CJK}](?![{_CJK}{_SEPS}])")
+_SPACED_RE = re.compile(r"[A-Za-z](?:[ ._*-][A-Za-z]){3,}(?![\w])")  # c o c k r o a c h, r.a.t.s
+_LEET_RE = re.compile(r"[013457@$!](?<=[A-Za-z][013457@$!])[013457@$!]*(?=[A-Za-z])")  # c0ckr0ach
+_REPEAT_LETTER_RE = re.compile(r"([A-Za-z])\1\1+")  # sooooo
+_REPEAT_PUNCT_RE = re.compile(r"([^\w\s])\1\1\1+")  # !!!!!!
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and _CJK_CHAR_RE.match(ch) is not None
+
+
+_ASCII_LETTER_RE = re.compile("[A-Za-z]")
 
 
 def _deobfuscate(buf: _Buf) -> None:
     text = buf.text
-    n = len(text)
     edits: list[tuple[int, int, str]] = []
-    for m in _DEOBF_RE.finditer(text):
-        s, e, kind = m.start(), m.end(), m.lastgroup
-        prev = text[s - 1] if s else ""
-        if kind == "sep":
-            if prev and _CJK_CHAR_RE.match(prev):
-                edits.append((s, e, ""))
-        elif kind == "sp":
-            if prev and _CJK_CHAR_RE.match(prev):
-                j = s - 2
-                while j >= 0 and text[j] in _SEPS:  # 曱-甴 counts as one run
-                    j -= 1
-                left_isolated = j < 0 or not _CJK_CHAR_RE.match(text[j])
-                right_isolated = e + 1 >= n or not _CJK_CHAR_RE.match(text[e + 1])
-                if left_isolated or right_isolated:
-                    edits.append((s, e, ""))
-        elif kind == "spaced":
-            if prev and (prev.isalnum() or prev in "@#_"):
+    if _HAS_CJK_RE.search(text):
+        for m in _SEP_RE.finditer(text):
+            if m.start() and _is_cjk(text[m.start() - 1]):
+                edits.append((m.start(), m.end(), ""))
+        for pattern in (_SP_LEFT_RE, _SP_RIGHT_RE):
+            for m in pattern.finditer(text):
+                s = m.end("sp") - 1
+                edits.append((s, s + 1, ""))
+    latin = _ASCII_LETTER_RE.search(text) is not None
+    if latin:
+        for m in _SPACED_RE.finditer(text):
+            s, e = m.start(), m.end()
+            if s and (text[s - 1].isalnum() or text[s - 1] in "@#_"):
                 s += 2  # the match began inside a word ("the c o c k ..."): start at the next letter
-                prev = text[s - 1]
             if (e - s + 1) // 2 >= 4:
                 # drop only the separators, so each letter keeps its own original span
                 edits.extend((i, i + 1, "") for i in range(s + 1, e, 2))
-        elif kind == "leet":
-            if prev.isascii() and prev.isalpha():
-                edits.extend((i, i + 1, _LEET[text[i]]) for i in range(s, e))
-        elif kind == "rl":
-            edits.append((s, e, text[s]))
-        else:  # rp
-            edits.append((s, e, text[s] * 3))
-    buf.edit(edits)
+        for m in _LEET_RE.finditer(text):
+            edits.extend((i, i + 1, _LEET[text[i]]) for i in range(m.start(), m.end()))
+        for m in _REPEAT_LETTER_RE.finditer(text):
+            edits.append((m.start(), m.end(), text[m.start()]))
+    for m in _REPEAT_PUNCT_RE.finditer(text):
+        edits.append((m.start(), m.end(), text[m.start()] * 3))
+    if not edits:
+        return
+    edits.sort()
+    merged: list[tuple[int, int, str]] = []
+    last_end = -1
+    for ed in edits:  # overlapping matches of two patterns: the first one wins
+        if ed[0] >= last_end:
+            merged.append(ed)
+            last_end = ed[1]
+    buf.edit(merged)
 
 
 # ---------------------------------------------------------------------------
