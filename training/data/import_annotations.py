@@ -69,6 +69,7 @@ def main() -> None:
                 rv = review[r["key"]]
                 _check({**rv, "lang": r["lang"]}, "review")
                 if (rv["dehumanising"], rv["delegitimising"]) != (r["dehumanising"], r["delegitimising"]):
+                    rec["first_pass"] = {"dehumanising": r["dehumanising"], "delegitimising": r["delegitimising"]}
                     rec.update(dehumanising=rv["dehumanising"], delegitimising=rv["delegitimising"],
                                reviewed_by=rv["annotator"], note=f"{rec['note']} | review: {rv.get('note', '')}")
             gold.append(rec)

@@ -62,14 +62,47 @@ def select(data_dir: Path | None = None) -> list[str]:
     return chosen
 
 
+def select_round2(data_dir: Path | None = None, exclude: set[str] = frozenset()) -> list[str]:
+    """Second round: rows with a framing lexicon cue (positives are still too rare), plus some random rows.
+
+    The lexicon only chooses what is read; labels are still judged by reading.
+    """
+    from framing.lexicon import load_lexicon
+
+    rng = random.Random(SEED + 2)
+    lex = load_lexicon()
+    allrows = read_all(data_dir)
+    quota = {("davidson", None): 300, ("hk_io", "en"): 100, ("hk_io", "zh-Hans"): 350, ("cold", None): 300,
+             ("lihkg", None): 390}
+    chosen: list[str] = []
+    for (src, lang), n in quota.items():
+        pool = sorted(k for k, r in allrows.items() if k.startswith(src + ":") and k not in exclude
+                      and (lang is None or r.lang == lang) and len(r.text) >= 6)
+        cued = [k for k in pool if lex.match(allrows[k].text)]
+        take = rng.sample(cued, min(len(cued), int(n * 0.85)))
+        rest = sorted(set(pool) - set(take))
+        take += rng.sample(rest, min(len(rest), n - len(take)))
+        chosen += take
+    assert len(chosen) == len(set(chosen))
+    return chosen
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=REPO / "training" / "data" / "candidates.txt")
     ap.add_argument("--batches", type=Path, default=None, help="write annotation batches here")
     ap.add_argument("--batch-size", type=int, default=160)
+    ap.add_argument("--round", type=int, default=1, choices=(1, 2))
+    ap.add_argument("--first-batch", type=int, default=0, help="number of the first batch file written")
     args = ap.parse_args()
-    keys = select(args.data_dir)
+    if args.round == 1:
+        keys = select(args.data_dir)
+    else:
+        first = set((REPO / "training" / "data" / "candidates.txt").read_text(encoding="utf-8").split())
+        keys = select_round2(args.data_dir, first)
+        if args.out == ap.get_default("out"):
+            args.out = REPO / "training" / "data" / "candidates_round2.txt"
     args.out.write_text("\n".join(keys) + "\n", encoding="utf-8")
     print(f"{len(keys)} candidates -> {args.out}")
     if args.batches:
@@ -78,7 +111,8 @@ def main() -> None:
         random.Random(SEED + 1).shuffle(order)
         args.batches.mkdir(parents=True, exist_ok=True)
         for b in range(0, len(order), args.batch_size):
-            with open(args.batches / f"batch_{b // args.batch_size:03d}.jsonl", "w", encoding="utf-8") as fh:
+            name = f"batch_{args.first_batch + b // args.batch_size:03d}.jsonl"
+            with open(args.batches / name, "w", encoding="utf-8") as fh:
                 for k in order[b:b + args.batch_size]:
                     fh.write(json.dumps({"key": k, "text": rows[k].text}, ensure_ascii=False) + "\n")
         print(f"batches -> {args.batches}")

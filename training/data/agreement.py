@@ -1,0 +1,56 @@
+"""Inter-annotator agreement: Cohen's kappa per label and language on the double-annotated sample.
+
+The second pass (annotations/double.jsonl) was made blind to the first; this
+compares it with the first pass as originally annotated (before the review
+pass, which is the adjudication) and with the final gold labels.
+
+    python training/data/agreement.py
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+ANN = Path(__file__).resolve().parent / "annotations"
+LABELS = ("dehumanising", "delegitimising")
+GROUP = {"en": "en", "zh-Hans": "zh-Hans", "zh-Hant": "zh-Hant", "yue": "zh-Hant", "mixed": "mixed", "other": "other"}
+
+
+def _rows(name: str) -> list[dict]:
+    with open(ANN / name, encoding="utf-8") as fh:
+        return [json.loads(x) for x in fh if x.strip()]
+
+
+def agreement() -> list[tuple[str, str, int, float, float]]:
+    """(label, language, n, raw agreement, kappa) rows; language from the first annotator's judgement."""
+    gold = {g["key"]: g for g in _rows("gold.jsonl")}
+    pairs = [(gold[d["key"]], d) for d in _rows("double.jsonl") if d["key"] in gold]
+    out = []
+    for lab in LABELS:
+        by: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for g, d in pairs:
+            first = g.get("first_pass", {}).get(lab, g[lab])
+            by[GROUP[g["lang"]]].append((first, d[lab]))
+            by["all"].append((first, d[lab]))
+        for lang in ("en", "zh-Hans", "zh-Hant", "all"):
+            ab = by.get(lang, [])
+            if not ab:
+                continue
+            a, b = zip(*ab)
+            raw = sum(x == y for x, y in ab) / len(ab)
+            kappa = cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan")
+            out.append((lab, lang, len(ab), raw, kappa))
+    return out
+
+
+def main() -> None:
+    print("| label | language | n | raw agreement | Cohen's kappa |\n|---|---|---|---|---|")
+    for lab, lang, n, raw, kappa in agreement():
+        print(f"| {lab} | {lang} | {n} | {raw:.3f} | {kappa:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
