@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 from .normalize import NormalizeConfig, normalize
 
-__all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME"]
+__all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "threshold_group", "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME"]
 
 FORMAT_VERSION = 1
 CONFIG_NAME = "framing_config.json"
@@ -88,7 +88,19 @@ class DetectorConfig:
         return cls(**d)
 
     def threshold(self, label: str, lang: str) -> float:
-        return self.lang_thresholds.get(label, {}).get(lang, self.thresholds.get(label, 0.5))
+        """Per-language threshold if calibrated, else the label's; see :func:`threshold_group`."""
+        return self.lang_thresholds.get(label, {}).get(threshold_group(lang), self.thresholds.get(label, 0.5))
+
+
+def threshold_group(lang: str) -> str:
+    """Languages share thresholds by group: all Chinese varieties and scripts form one group ("zh").
+
+    Calibrating Simplified and Traditional separately would let the same sentence in two
+    scripts get different labels; the normaliser makes their scores equal, so they share thresholds.
+    """
+    if lang in ("zh-Hans", "zh-Hant", "yue", "zh"):
+        return "zh"
+    return lang
 
 
 def _check_texts(texts: Sequence[str]) -> None:
@@ -232,7 +244,7 @@ class Detector:
     def _windows(self, text: str) -> list[list[int]]:
         mc = self.model_config
         tok = self.tokenizer
-        ids = tok(mc.prefix + text, add_special_tokens=False)["input_ids"]
+        ids = tok(mc.prefix + text, add_special_tokens=False, verbose=False)["input_ids"]
         room = mc.max_length - 2
         cls_id, sep_id = tok.cls_token_id, tok.sep_token_id
         if cls_id is None or sep_id is None:

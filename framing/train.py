@@ -222,6 +222,8 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
             opt.zero_grad()
             step += 1
             bar.set_postfix(loss=f"{loss.item():.4f}")
+            if not args.progress and step % 50 == 0:  # a heartbeat for logs without a progress bar
+                print(f"step {step}/{total} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
             if step >= total:
                 break
         net.eval()
@@ -278,9 +280,11 @@ def calibrate(det: Any, rows: Sequence[dict[str, Any]], args: TrainingArguments)
     """Temperature per label, then F1-optimal thresholds per label and per language on validation."""
     import torch
 
+    from .detector import threshold_group
+
     texts = _texts(rows, args.text_field)
     gold = _targets(rows, det.labels)
-    langs = _langs(rows, texts, args.lang_field)
+    langs = [threshold_group(lg) for lg in _langs(rows, texts, args.lang_field)]
     logits, _ = det.logits_many(texts)
     for j, lab in enumerate(det.labels):
         z = [float(lg[j]) for lg in logits]

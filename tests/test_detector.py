@@ -195,3 +195,15 @@ def test_cli_detect_train_evaluate(trained: tuple[Detector, Path], tiny_dir: Pat
     assert set(json.loads(r.stdout)) == set(LABELS)
     r = runner.invoke(cli, ["detect", "--model", str(tmp_path), "x"])
     assert r.exit_code == 1 and "not a framing model" in r.output
+
+
+def test_scripts_share_thresholds() -> None:
+    from framing.detector import threshold_group
+
+    cfg = DetectorConfig(labels=LABELS, model={}, thresholds={"dehumanising": 0.5},
+                         lang_thresholds={"dehumanising": {"zh": 0.3, "en": 0.7}})
+    assert cfg.threshold("dehumanising", "zh-Hans") == cfg.threshold("dehumanising", "zh-Hant") == 0.3
+    assert cfg.threshold("dehumanising", "yue") == 0.3
+    assert cfg.threshold("dehumanising", "en") == 0.7
+    assert cfg.threshold("dehumanising", "mixed") == 0.5
+    assert threshold_group("zh-Hant") == "zh"
