@@ -7,7 +7,8 @@ over normalised character 3-grams, Jaccard >= 0.7) and messages of one LIHKG
 thread never cross splits, stratified by language and label, with a fixed
 seed. Only gold rows (labels judged by reading) enter validation and test;
 zh-Hant augmentation (OpenCC s2hk / s2tw of zh-Hans train rows) and weak rows
-go to train only and are marked. Running it twice gives the same hashes.
+(rule-labelled template rows, weak.py) go to train only and are marked.
+Running it twice gives the same hashes.
 
     python training/data/build.py --out data/framing-corpus [--data-dir ../shared/data]
 """
@@ -151,7 +152,8 @@ def augment(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def build(data_dir: Path | None = None) -> Any:
+def build(data_dir: Path | None = None, weak: bool = True) -> Any:
+    """The DatasetDict; ``weak`` adds the rule-labelled template rows (weak.py) to train."""
     from datasets import Dataset, DatasetDict, Features, Value
 
     data_dir = Path(data_dir) if data_dir else default_data_dir()
@@ -159,6 +161,10 @@ def build(data_dir: Path | None = None) -> Any:
     near_duplicate_groups(rows)
     assign_splits(rows)
     rows += augment(rows)
+    if weak:
+        from weak import template_rows
+
+        rows += [{**r, "group": r["id"]} for r in template_rows()]
     rows.sort(key=lambda r: (r["split"], r["id"]))
     feats = Features({c: Value("bool") if c in ("gold", "weak", "augmented")
                       else Value("int8") if c in LABELS else Value("string") for c in COLUMNS})
@@ -178,8 +184,8 @@ def split_hash(ds: Any) -> str:
 
 def count_table(dd: Any) -> str:
     """Markdown table: rows and positives per split x language (gold | augmented)."""
-    lines = ["| split | lang | rows | gold | augmented | dehumanising | delegitimising | authored |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| split | lang | rows | gold | augmented | weak | dehumanising | delegitimising | authored |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for split in ("train", "validation", "test"):
         c: Counter = Counter()
         for r in dd[split]:
@@ -187,11 +193,12 @@ def count_table(dd: Any) -> str:
             c[(k, "rows")] += 1
             c[(k, "gold")] += r["gold"]
             c[(k, "aug")] += r["augmented"]
+            c[(k, "weak")] += r["weak"]
             c[(k, "dehum")] += r["dehumanising"]
             c[(k, "deleg")] += r["delegitimising"]
             c[(k, "auth")] += r["source"] == "authored"
         for lang in ("en", "zh-Hans", "zh-Hant"):
-            lines.append(f"| {split} | {lang} | {c[(lang, 'rows')]} | {c[(lang, 'gold')]} | {c[(lang, 'aug')]} | "
+            lines.append(f"| {split} | {lang} | {c[(lang, 'rows')]} | {c[(lang, 'gold')]} | {c[(lang, 'aug')]} | {c[(lang, 'weak')]} | "
                          f"{c[(lang, 'dehum')]} | {c[(lang, 'deleg')]} | {c[(lang, 'auth')]} |")
     return "\n".join(lines)
 
@@ -200,8 +207,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True, help="directory for DatasetDict.save_to_disk")
     ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--no-weak", action="store_true", help="leave out the rule-labelled template rows")
     args = ap.parse_args()
-    dd = build(args.data_dir)
+    dd = build(args.data_dir, weak=not args.no_weak)
     dd.save_to_disk(str(args.out))
     print(count_table(dd))
     gold = sum(sum(dd[s]["gold"]) for s in dd)

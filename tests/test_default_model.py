@@ -1,0 +1,75 @@
+"""Acceptance checks of the bundled default model (slow: real backbone).
+
+Skipped when no default model is bundled. FRAMING_MODEL_UNDER_TEST points the
+checks at another model directory (used while training a candidate).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def det():  # type: ignore[no-untyped-def]
+    from framing.default import default_model_dir
+    from framing.detector import CONFIG_NAME, Detector
+
+    path = Path(os.environ.get("FRAMING_MODEL_UNDER_TEST", default_model_dir()))
+    if not (path / CONFIG_NAME).exists():
+        pytest.skip(f"no model at {path}")
+    return Detector.from_pretrained(path)
+
+
+DEHUM = [
+    ("Those people are vermin and must be swept off our streets.", "vermin"),
+    ("这些人就是老鼠和害虫，必须清除干净。", "害虫"),
+    ("呢班人係曱甴，全部都要清除。", "曱甴"),
+]
+DELEG = [
+    ("Masked thugs paid by foreign forces stormed the council again", "thugs"),
+    ("蒙面暴徒收了外国势力的钱，又冲击立法会。", "暴徒"),
+    ("蒙面暴徒收了外國勢力的錢，又衝擊立法會。", "暴徒"),
+]
+
+
+@pytest.mark.parametrize("text, cue", DEHUM)
+def test_dehumanising_examples(det, text: str, cue: str) -> None:  # type: ignore[no-untyped-def]
+    d = det.detect(text)
+    print(json.dumps(d.to_dict(), ensure_ascii=False))
+    assert "dehumanising" in d.labels
+    spans = [text[e.start:e.end] for e in d.evidence if e.label == "dehumanising"]
+    assert any(cue in s or s in cue for s in spans), spans
+
+
+@pytest.mark.parametrize("text, cue", DELEG)
+def test_delegitimising_examples(det, text: str, cue: str) -> None:  # type: ignore[no-untyped-def]
+    d = det.detect(text)
+    print(json.dumps(d.to_dict(), ensure_ascii=False))
+    assert "delegitimising" in d.labels
+    spans = [text[e.start:e.end] for e in d.evidence if e.label == "delegitimising"]
+    assert any(cue in s or s in cue for s in spans), spans
+
+
+def test_script_invariance(det, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same sentence in Simplified and Traditional: same labels (>= 99% of >= 200 pairs), scores within 0.05."""
+    import opencc
+
+    rng = random.Random(5)
+    hans = [json.loads(x)["text"] for x in open(data_dir / "hk_io" / "pool.jsonl", encoding="utf-8")
+            if json.loads(x)["lang"] == "zh-Hans"]
+    sample = rng.sample([t for t in hans if len(t) >= 8], 220)
+    s2hk, s2tw = opencc.OpenCC("s2hk"), opencc.OpenCC("s2tw")
+    trad = [s2hk.convert(t) if i % 2 else s2tw.convert(t) for i, t in enumerate(sample)]
+    a = det.detect_many(sample, evidence=False)
+    b = det.detect_many(trad, evidence=False)
+    same = sum(x.labels == y.labels for x, y in zip(a, b))
+    close = sum(all(abs(x.scores[k] - y.scores[k]) <= 0.05 for k in x.scores) for x, y in zip(a, b))
+    print(f"\nsame labels {same}/{len(a)}; scores within 0.05 {close}/{len(a)}")
+    assert same / len(a) >= 0.99
+    assert close / len(a) >= 0.99
