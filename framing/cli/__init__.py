@@ -21,6 +21,7 @@ _COMMANDS: dict[str, str] = {
     "detect": "framing.cli.detect_cmd:detect_cmd",
     "train": "framing.cli.detect_cmd:train_cmd",
     "evaluate": "framing.cli.detect_cmd:evaluate_cmd",
+    "score": "framing.cli.score_cmd:score_cmd",
 }
 
 
