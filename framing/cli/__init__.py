@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "train": "framing.cli.detect_cmd:train_cmd",
     "evaluate": "framing.cli.detect_cmd:evaluate_cmd",
     "score": "framing.cli.score_cmd:score_cmd",
+    "export": "framing.cli.export_cmd:export_cmd",
 }
 
 

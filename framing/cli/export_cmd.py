@@ -1,0 +1,37 @@
+"""``framing export``: write a detector as a plain transformers model directory (LoRA merged)."""
+from __future__ import annotations
+
+import click
+
+from ._util import clean_errors
+
+
+@click.command("export")
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--model", "-m", type=click.Path(exists=True, file_okay=False),
+              help="framing model directory (default: the bundled one).")
+@click.option("--force", is_flag=True, help="Replace DIR if it holds an earlier export.")
+@click.option("--atol", default=1e-4, show_default=True, help="Largest logit difference the self-check accepts.")
+@clean_errors
+def export_cmd(out_dir: str, model: str | None, force: bool, atol: float) -> None:
+    """Export a detector to DIR for plain transformers (no framing needed to run it).
+
+    Writes a token-classification model whose token logits, averaged over the
+    attention mask, equal framing's logits; plus the tokenizer, the calibration
+    (framing_export.json) and a README saying how to apply it. The export is
+    loaded back and checked against the detector before it is written.
+    """
+    import json
+    from pathlib import Path
+
+    from ..default import default_model_dir
+    from ..detector import CONFIG_NAME
+    from ..export import EXPORT_CONFIG, export_detector
+
+    src = Path(model) if model else default_model_dir()
+    if not model and not (src / CONFIG_NAME).exists():
+        raise click.ClickException(f"no default model is bundled at {src}; pass --model DIR")
+    out = export_detector(src, out_dir, overwrite=force, atol=atol)
+    meta = json.loads((out / EXPORT_CONFIG).read_text(encoding="utf-8"))
+    click.echo(f"exported {src} -> {out} ({meta['architecture']}, labels {', '.join(meta['labels'])}; "
+               f"max |logit diff| {meta['parity_check']['max_abs_logit_diff']:.1e})")

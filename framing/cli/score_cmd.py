@@ -1,0 +1,109 @@
+"""``framing score``: batch scoring of JSONL/CSV/TSV/Parquet files with bounded memory."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._util import clean_errors
+
+_FORMATS = ["jsonl", "csv", "tsv", "parquet"]
+
+
+def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in values:
+        lab, sep, num = v.partition("=")
+        try:
+            if not sep or not lab.strip():
+                raise ValueError
+            out[lab.strip()] = float(num)
+        except ValueError:
+            raise click.BadParameter(f"expected LABEL=VALUE, got {v!r}", param_hint="--label-threshold") from None
+    return out
+
+
+@click.command("score")
+@click.argument("input", metavar="INPUT")
+@click.option("--output", "-o", default="-", show_default=True, metavar="OUTPUT",
+              help="Output file; its extension picks the format. '-' writes JSONL to standard output.")
+@click.option("--format", "input_format", type=click.Choice(_FORMATS, case_sensitive=False),
+              help="Input format (default: from the extension; JSONL for '-').")
+@click.option("--output-format", type=click.Choice(_FORMATS, case_sensitive=False),
+              help="Output format (default: from the extension; JSONL for '-').")
+@click.option("--text-field", default="text", show_default=True, help="Field/column holding the text.")
+@click.option("--id-field", help="Field/column copied to 'id' (default: 1-based line number for JSONL, "
+              "record number for CSV/TSV/Parquet).")
+@click.option("--keep-fields", default="", metavar="A,B", help="Comma-separated input fields copied to the output.")
+@click.option("--batch-size", default=32, show_default=True, help="Texts per model batch.")
+@click.option("--int8", is_flag=True, help="Dynamic int8 quantisation (faster on CPU; no model-attributed evidence).")
+@click.option("--model", "-m", type=click.Path(file_okay=False), help="Model directory (default: the bundled one).")
+@click.option("--threshold", type=float, help="One threshold for every label and language (overrides calibration).")
+@click.option("--label-threshold", multiple=True, metavar="LABEL=VALUE",
+              help="Threshold for one label (repeatable; wins over --threshold).")
+@click.option("--evidence/--no-evidence", default=True, show_default=True,
+              help="Add evidence spans (--no-evidence is faster; 'evidence' is then null).")
+@click.option("--resume", is_flag=True, help="Append to OUTPUT in place and continue after the records already "
+              "in it (a partial last record is dropped). Use it on the first run too. Not for Parquet output.")
+@click.option("--strict", is_flag=True, help="Exit with status 3 if any row could not be scored.")
+@click.option("--group-by", metavar="FIELD", help="Per-group report by this input field (needs --report).")
+@click.option("--time-field", metavar="FIELD", help="Timestamp field for first/last in the report.")
+@click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv|FILE.json",
+              help="Write a per-group report: rows, rows and rate per label, first/last time, top evidence terms.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary (errors are still printed).")
+@click.option("--progress", is_flag=True, help="Show the progress bar even when stderr is not a terminal.")
+@clean_errors
+def score_cmd(input: str, output: str, input_format: str | None, output_format: str | None, text_field: str,
+              id_field: str | None, keep_fields: str, batch_size: int, int8: bool, model: str | None,
+              threshold: float | None, label_threshold: tuple[str, ...], evidence: bool, resume: bool, strict: bool,
+              group_by: str | None, time_field: str | None, report: str | None, quiet: bool, progress: bool) -> None:
+    """Score every record of INPUT (JSONL, CSV, TSV, Parquet; '-' = stdin) into OUTPUT.
+
+    One output record per input record, in input order: id, labels, scores,
+    language, evidence and the --keep-fields. A record that cannot be scored
+    (invalid JSON or UTF-8, missing/null/non-string text) gets 'error' instead
+    of scores. Without --resume the output is written to a temp file and renamed
+    at the end. A summary (rows, errors, rows per label) is printed on stderr.
+
+    Exit status: 0 ok, 1 error, 2 usage error, 3 --strict and some rows errored.
+    """
+    import contextlib
+    import io
+
+    from ..io import stderr_is_tty
+    from ..score import ScoreOptions, format_summary, score_file
+
+    keep = tuple(k.strip() for k in keep_fields.split(",") if k.strip())
+    opts = ScoreOptions(
+        text_field=text_field, id_field=id_field, keep_fields=keep,
+        batch_size=batch_size, evidence=evidence, input_format=input_format, output_format=output_format,
+        resume=resume, group_by=group_by, time_field=time_field, report=report, threshold=threshold,
+        label_thresholds=_label_thresholds(label_threshold),
+        progress=not quiet and (progress or stderr_is_tty()))
+
+    def load():  # type: ignore[no-untyped-def]
+        from ..default import default_model_dir
+        from ..detector import CONFIG_NAME, Detector
+
+        path = model or default_model_dir()
+        if model is None and not (default_model_dir() / CONFIG_NAME).exists():
+            raise click.ClickException(f"no bundled default model at {path}; pass --model DIR "
+                                       "(a directory written by `framing train`)")
+        quiet_load = io.StringIO() if quiet else None
+        with contextlib.redirect_stderr(quiet_load) if quiet_load is not None else contextlib.nullcontext():
+            return Detector.from_pretrained(path, quantize="int8" if int8 else None)
+
+    try:
+        summary = score_file(load, input, output, opts)
+    except BrokenPipeError:  # e.g. `framing score x.jsonl | head`: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
+    if not quiet:
+        click.echo(format_summary(summary), err=True)
+        if report:
+            click.echo(f"report: {len(summary.groups or ())} groups in {report}", err=True)
+    if strict and summary.errors:
+        click.echo(f"Error: {summary.errors} of {summary.rows} rows could not be scored (--strict)", err=True)
+        raise SystemExit(3)

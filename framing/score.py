@@ -1,0 +1,392 @@
+"""Batch scoring at scale: stream a file through a :class:`~framing.detector.Detector` with bounded memory.
+
+``score_file`` reads JSONL/CSV/TSV/Parquet (or stdin) chunk by chunk, scores each
+chunk with ``detect_many`` and appends one output record per input record, in
+input order. A record that cannot be scored gets an ``error`` instead of scores;
+no row is dropped and no bad row stops the run. Output goes to a temp file that
+is renamed at the end, or, with ``resume``, is appended in place and flushed per
+chunk so a killed run can continue where it stopped. Counts and the optional
+per-group report are kept as counters only, so memory does not grow with rows
+(except one counter set per distinct group).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from .io import (OutputTarget, Row, arrow_schema, check_columns, guess_format, open_input, open_writer, peek_text_field,
+                 plain, read_output, resume_point, time_key, write_report)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .detector import Detection, Detector
+
+__all__ = ["ScoreOptions", "ScoreSummary", "GroupStats", "score_file", "score_rows", "with_thresholds",
+           "format_summary", "OUTPUT_FIELDS"]
+
+OUTPUT_FIELDS = ("id", "labels", "scores", "language", "evidence", "error")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_TERMS = 2000  # per group; pruned to half when exceeded, so memory stays bounded
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to read, score and write; see ``framing score --help`` for each option."""
+
+    text_field: str = "text"
+    id_field: str | None = None  # None: the 1-based line (JSONL) or record (CSV/TSV/Parquet) number
+    keep_fields: tuple[str, ...] = ()
+    batch_size: int = 32
+    evidence: bool = True
+    input_format: str | None = None
+    output_format: str | None = None
+    resume: bool = False
+    group_by: str | None = None
+    time_field: str | None = None
+    report: str | None = None
+    threshold: float | None = None
+    label_thresholds: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    progress: bool = False
+    chunk_batches: int = 32  # rows per chunk = batch_size * chunk_batches; output is flushed per chunk
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Per-group counts for the report; rates are over scored (non-error) rows."""
+
+    group: str
+    rows: int
+    errors: int
+    label_rows: dict[str, int]
+    any_rows: int
+    first: Any
+    last: Any
+    top_terms: tuple[tuple[str, int], ...]
+
+    @property
+    def scored(self) -> int:
+        return self.rows - self.errors
+
+    @property
+    def rates(self) -> dict[str, float]:
+        return {lab: round(n / self.scored, 6) if self.scored else 0.0 for lab, n in self.label_rows.items()}
+
+    @property
+    def any_rate(self) -> float:
+        return round(self.any_rows / self.scored, 6) if self.scored else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "rows": self.rows, "errors": self.errors, "scored": self.scored,
+                "label_rows": dict(self.label_rows), "rates": self.rates, "any_rows": self.any_rows,
+                "any_rate": self.any_rate, "first": self.first, "last": self.last,
+                "top_terms": [list(t) for t in self.top_terms]}
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What a run did: rows written (incl. resumed ones), errors, rows per label, timing, report groups."""
+
+    output: str
+    rows: int
+    errors: int
+    label_counts: dict[str, int]
+    resumed: int
+    seconds: float  # reading, scoring and writing; the model load is not included
+    load_seconds: float = 0.0
+    groups: tuple[GroupStats, ...] | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        """New rows (not resumed ones) per second of scoring."""
+        return (self.rows - self.resumed) / self.seconds if self.seconds > 0 else 0.0
+
+
+class _Group:
+    __slots__ = ("rows", "errors", "labels", "any", "first", "last", "terms")
+
+    def __init__(self, n_labels: int) -> None:
+        self.rows = self.errors = self.any = 0
+        self.labels = [0] * n_labels
+        self.first: tuple[Any, Any] | None = None
+        self.last: tuple[Any, Any] | None = None
+        self.terms: Counter[str] = Counter()
+
+
+class _Tally:
+    """Run counters and, when grouping, one :class:`_Group` per group value."""
+
+    def __init__(self, labels: Sequence[str], group_by: str | None, time_field: str | None, grouped: bool) -> None:
+        self.labels, self.index = tuple(labels), {lab: i for i, lab in enumerate(labels)}
+        self.group_by, self.time_field, self.grouped = group_by, time_field, grouped
+        self.rows = self.errors = 0
+        self.counts = [0] * len(labels)
+        self.groups: dict[str, _Group] = {}
+
+    def add(self, fields: Mapping[str, Any] | None, rec: Mapping[str, Any]) -> None:
+        self.rows += 1
+        err = rec.get("error")
+        hits = [self.index[lab] for lab in (rec.get("labels") or ()) if lab in self.index]
+        if err:
+            self.errors += 1
+        for j in hits:
+            self.counts[j] += 1
+        if not self.grouped:
+            return
+        key = _group_key(fields, self.group_by)
+        g = self.groups.get(key)
+        if g is None:
+            g = self.groups[key] = _Group(len(self.labels))
+        g.rows += 1
+        if err:
+            g.errors += 1
+            return
+        g.any += bool(hits)
+        for j in hits:
+            g.labels[j] += 1
+        for e in rec.get("evidence") or ():
+            term = (e.get("term") or e.get("surface") or "").strip().lower()
+            if term:
+                g.terms[term] += 1
+        if len(g.terms) > _MAX_TERMS:
+            g.terms = Counter(dict(g.terms.most_common(_MAX_TERMS // 2)))
+        if self.time_field and fields is not None:
+            v = fields.get(self.time_field)
+            k = time_key(v)
+            if k is not None:
+                if g.first is None or k < g.first[0]:
+                    g.first = (k, v)
+                if g.last is None or k > g.last[0]:
+                    g.last = (k, v)
+
+    def stats(self) -> tuple[GroupStats, ...]:
+        out = [GroupStats(group=k, rows=g.rows, errors=g.errors, label_rows=dict(zip(self.labels, g.labels)),
+                          any_rows=g.any, first=plain(g.first[1]) if g.first else None,
+                          last=plain(g.last[1]) if g.last else None, top_terms=tuple(g.terms.most_common(10)))
+               for k, g in self.groups.items()]
+        return tuple(sorted(out, key=lambda s: (-s.any_rate, -s.rows, s.group)))
+
+
+def _group_key(fields: Mapping[str, Any] | None, group_by: str | None) -> str:
+    if group_by is None:
+        return "(all)"
+    if fields is None:
+        return "(unreadable)"
+    v = fields.get(group_by)
+    return "(missing)" if v is None or v == "" else str(v)
+
+
+def with_thresholds(det: "Detector", threshold: float | None = None,
+                    label_thresholds: Mapping[str, float] | None = None) -> "Detector":
+    """A shallow copy of ``det`` with a global and/or per-label threshold that overrides per-language ones."""
+    label_thresholds = dict(label_thresholds or {})
+    if threshold is None and not label_thresholds:
+        return det
+    for lab, v in [("--threshold", threshold), *label_thresholds.items()]:
+        if v is not None and not 0.0 <= v <= 1.0:
+            raise ValueError(f"threshold for {lab} must be between 0 and 1, got {v}")
+    unknown = [lab for lab in label_thresholds if lab not in det.labels]
+    if unknown:
+        raise ValueError(f"unknown label(s) {', '.join(unknown)}; this model's labels are: {', '.join(det.labels)}")
+    th, lt = dict(det.config.thresholds), {k: dict(v) for k, v in det.config.lang_thresholds.items()}
+    over = {lab: threshold for lab in det.labels} if threshold is not None else {}
+    over.update(label_thresholds)
+    for lab, v in over.items():
+        th[lab] = float(v)  # type: ignore[arg-type]
+        lt.pop(lab, None)
+    new = copy.copy(det)  # shares model, tokenizer and lock
+    new.config = dataclasses.replace(det.config, thresholds=th, lang_thresholds=lt)
+    return new
+
+
+def _text_of(row: Row, field: str) -> tuple[str | None, str | None]:
+    """The text to score, or why there is none."""
+    if row.error:
+        return None, row.error
+    assert row.fields is not None
+    if field not in row.fields:
+        return None, f"no {field!r} field"
+    v = row.fields[field]
+    if v is None:
+        return None, f"{field!r} is null"
+    if isinstance(v, (bytes, bytearray)):
+        try:
+            v = bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "undecodable bytes: text is not UTF-8"
+    if not isinstance(v, str):
+        return None, f"{field!r} is {type(v).__name__}, not a string"
+    if _SURROGATE.search(v):
+        return None, "text has unpaired surrogates (bad \\u escapes)"
+    return v, None
+
+
+def _record(rid: Any, det: "Detection | None", error: str | None, kept: dict[str, Any], evidence: bool) -> dict:
+    if error is not None or det is None:
+        rec: dict[str, Any] = {"id": rid, "error": error or "not scored"}
+    else:
+        rec = {"id": rid, "labels": list(det.labels), "scores": det.scores, "language": det.language,
+               "evidence": [e.to_dict() for e in det.evidence] if evidence else None}
+    rec.update(kept)
+    return rec
+
+
+def _score_chunk(det: "Detector", chunk: Sequence[Row], o: ScoreOptions) -> list[dict[str, Any]]:
+    """One output record per row of ``chunk``, in order; a failing batch is retried row by row."""
+    texts: list[str] = []
+    where: list[int] = []
+    errors: list[str | None] = []
+    for row in chunk:
+        text, err = _text_of(row, o.text_field)
+        errors.append(err)
+        if text is not None:
+            where.append(len(errors) - 1)
+            texts.append(text)
+    results: list[Detection | None] = [None] * len(chunk)
+    try:
+        for i, d in zip(where, det.detect_many(texts, batch_size=o.batch_size, evidence=o.evidence)):
+            results[i] = d
+    except Exception:  # one poisonous text must not cost its neighbours: retry one by one
+        for i, t in zip(where, texts):
+            try:
+                results[i] = det.detect_many([t], batch_size=1, evidence=o.evidence)[0]
+            except Exception as exc:  # noqa: BLE001 - reported per row
+                errors[i] = f"scoring failed: {type(exc).__name__}: {exc}"[:200]
+    out = []
+    for row, d, err in zip(chunk, results, errors):
+        f = row.fields
+        rid = row.n if o.id_field is None else (f.get(o.id_field) if f is not None else None)
+        if err is not None and rid is None:
+            err = f"{err} (row {row.n})"
+        kept = {k: (f.get(k) if f is not None else None) for k in o.keep_fields}
+        out.append(_record(rid, d, err, kept, o.evidence))
+    return out
+
+
+def score_rows(detector: "Detector", rows: Iterable[Mapping[str, Any]], options: ScoreOptions = ScoreOptions()
+               ) -> Iterator[dict[str, Any]]:
+    """Score in-memory records (e.g. ``df.to_dict("records")``) lazily; same output records as ``score_file``."""
+    det = with_thresholds(detector, options.threshold, options.label_thresholds)
+    numbered = (Row(n, dict(r) if isinstance(r, Mapping) else None, None if isinstance(r, Mapping) else
+                    f"not a record but {type(r).__name__}") for n, r in enumerate(rows, 1))
+    size = max(options.batch_size * options.chunk_batches, 1)
+    while chunk := list(islice(numbered, size)):
+        yield from _score_chunk(det, chunk, options)
+
+
+def _validate(input: str, output: str, in_fmt: str, out_fmt: str, o: ScoreOptions) -> None:
+    clash = sorted(set(o.keep_fields) & set(OUTPUT_FIELDS))
+    if clash:
+        raise ValueError(f"--keep-fields {', '.join(clash)}: these names are output fields "
+                         f"({', '.join(OUTPUT_FIELDS)}); rename the column or use --id-field")
+    if o.batch_size < 1:
+        raise ValueError("--batch-size must be at least 1")
+    if output == "-":
+        if o.resume:
+            raise ValueError("--resume needs an OUTPUT file, not standard output")
+        if out_fmt == "parquet":
+            raise ValueError("Parquet cannot be written to standard output; give -o FILE.parquet")
+    elif input != "-" and os.path.exists(output) and os.path.exists(input) and os.path.samefile(input, output):
+        raise ValueError("OUTPUT is the INPUT file; write somewhere else")
+    if o.resume and out_fmt == "parquet":
+        resume_point(output, out_fmt, ())  # raises the explanation
+    if (o.group_by or o.time_field) and not o.report:
+        raise ValueError("--group-by and --time-field need --report FILE.csv|FILE.json")
+    if o.report and os.path.splitext(o.report.lower())[1] not in (".csv", ".json"):
+        raise ValueError(f"--report must end in .csv or .json, got {o.report!r}")
+
+
+def score_file(detector: "Detector | Callable[[], Detector]", input: str, output: str = "-",
+               options: ScoreOptions = ScoreOptions(), *, progress_file: Any = None) -> ScoreSummary:
+    """Score every record of ``input`` into ``output`` (``-`` = stdin/stdout); see the module docstring.
+
+    ``detector`` may be a callable, so that bad input or options fail before a model is loaded.
+    """
+    o = options
+    in_fmt = guess_format(input, o.input_format)
+    out_fmt = guess_format(output, o.output_format, output=True)
+    _validate(input, output, in_fmt, out_fmt, o)
+    columns = (*OUTPUT_FIELDS, *o.keep_fields)
+    size = max(o.batch_size * o.chunk_batches, 1)
+    needed = [c for c in (o.text_field, o.id_field, *o.keep_fields, o.group_by, o.time_field) if c]
+    with open_input(input, in_fmt, columns=needed, chunk=size) as reader:
+        rows: Iterator[Row] = iter(reader)
+        if reader.columns is not None:
+            check_columns(reader.columns, input, o.text_field, id_field=o.id_field, keep=o.keep_fields,
+                          group_by=o.group_by, time_field=o.time_field)
+        else:
+            rows = peek_text_field(rows, o.text_field, input)
+        done = resume_point(output, out_fmt, columns) if o.resume and output != "-" else 0
+        t0 = time.perf_counter()
+        det = detector() if callable(detector) and not hasattr(detector, "detect_many") else detector
+        loaded = time.perf_counter()
+        det = with_thresholds(det, o.threshold, o.label_thresholds)  # type: ignore[arg-type]
+        tally = _Tally(det.labels, o.group_by, o.time_field, grouped=bool(o.report))
+        last = None
+        for rec in read_output(output, out_fmt, columns, done) if done else ():
+            row = next(rows, None)
+            if row is None:
+                raise ValueError(f"cannot resume: {output} has {done} records but {input} has only {tally.rows} "
+                                 "rows; it is not from this input")
+            tally.add(row.fields, rec)
+            last = (row, rec)
+        if last is not None:
+            row, rec = last
+            rid = row.n if o.id_field is None else (row.fields or {}).get(o.id_field)
+            if rec.get("id") is not None and rid is not None and str(rec["id"]) != str(rid):
+                raise ValueError(f"cannot resume: the last record of {output} has id {rec['id']!r} but row {row.n} "
+                                 f"of {input} has id {rid!r}; it is not from this input")
+        start = time.perf_counter()  # rows/s counts new rows only
+        schema = None
+        if out_fmt == "parquet":
+            schema = arrow_schema(det.labels, o.id_field, o.keep_fields, reader.arrow_schema)
+        target = OutputTarget(output, append=o.resume)
+        bar = None
+        try:
+            writer = open_writer(target, out_fmt, columns, schema)
+            if o.progress:
+                import sys
+
+                from tqdm import tqdm
+
+                bar = tqdm(total=reader.total, initial=done, unit=" rows", file=progress_file or sys.stderr,
+                           dynamic_ncols=True, mininterval=0.5, smoothing=0.05)
+            while chunk := list(islice(rows, size)):
+                recs = _score_chunk(det, chunk, o)
+                writer.write(recs)
+                for row, rec in zip(chunk, recs):
+                    tally.add(row.fields, rec)
+                if bar is not None:
+                    bar.update(len(chunk))
+            writer.close()
+            target.commit()
+        except BaseException:
+            target.abort()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+    groups = tally.stats() if o.report else None
+    if groups is not None:
+        write_report([g.to_dict() for g in groups], o.report, det.labels)  # type: ignore[arg-type]
+    return ScoreSummary(output=output, rows=tally.rows, errors=tally.errors,
+                        label_counts=dict(zip(tally.labels, tally.counts)), resumed=done,
+                        seconds=time.perf_counter() - start, load_seconds=loaded - t0, groups=groups)
+
+
+def format_summary(s: ScoreSummary) -> str:
+    """The exit summary printed on stderr: rows, errors, rows per label."""
+    new = s.rows - s.resumed
+    lines = [f"scored {s.rows} rows ({s.errors} errors) into {s.output} in {s.seconds:.1f}s"
+             + (f" ({s.rows_per_second:.0f} rows/s)" if new else "") + f" after {s.load_seconds:.1f}s loading the model"
+             + (f"; {s.resumed} rows were already done (resumed)" if s.resumed else "")]
+    ok = s.rows - s.errors
+    for lab, n in s.label_counts.items():
+        lines.append(f"  {lab:<16} {n:>9}  ({100.0 * n / ok if ok else 0.0:.2f}% of scored rows)")
+    return "\n".join(lines)
+
