@@ -31,8 +31,12 @@ LABELS = ("dehumanising", "delegitimising")
 REPO = Path(__file__).resolve().parents[1]
 WORDS = ("these people are rats and must be removed from our city today the weather is nice hong kong police "
          "protest rioters foreign forces 暴徒 勾结 外国 势力 蟑螂 今天 天气 香港人").split()
+# Peak RSS of the scoring process itself: VmHWM belongs to the process's own address space (reset at exec),
+# whereas ru_maxrss also counts the forking parent's memory (a pytest process that loaded real models).
 PEAK = ("import resource, sys\nfrom framing.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
-        "    print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+        "    try:\n        kb = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')][0]\n"
+        "    except (OSError, IndexError):\n        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    print('PEAK_RSS_KB', kb, file=sys.stderr)\n")
 
 
 @pytest.fixture(scope="module", autouse=True)
