@@ -51,7 +51,7 @@ def main() -> None:
 
     import opencc
 
-    from framing.normalize import _converter, normalize
+    from framing.normalizer import _converter, normalize
 
     posts = build_texts(args.data_dir, args.mb)
     blob = "\n".join(posts)

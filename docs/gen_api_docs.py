@@ -30,19 +30,17 @@ docstrings); a test fails when this file is stale, so edit the docstrings, not t
 `import framing` is cheap: each name below is imported from its module on first use, so
 torch, transformers, OpenCC and jieba load only when a name that needs them is touched.
 Every name can also be imported from the module shown beside it, e.g.
-`from framing.train import train`. Three functions share their name with the module that
-defines them (`normalize`, `segment`, `train`); importing them from that module always
-gives the function. Guides: [training](training.md), [command line](cli.md),
+`from framing.trainer import train`. Guides: [training](training.md), [command line](cli.md),
 [normalisation](normalization.md), [lexicon](lexicon.md), [backbone](backbone.md).
 """
 
 SECTIONS = {  # module -> section title, in page order; a module missing here gets its own name
     "framing.default": "Detection with the bundled model",
     "framing.detector": "Detectors",
-    "framing.train": "Training and evaluation",
-    "framing.normalize": "Normalisation",
+    "framing.trainer": "Training and evaluation",
+    "framing.normalizer": "Normalisation",
     "framing.langid": "Language and script",
-    "framing.segment": "Word segmentation",
+    "framing.segmenter": "Word segmentation",
     "framing.lexicon": "Frame-cue lexicon",
     "framing.backbone": "Backbone",
 }

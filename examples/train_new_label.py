@@ -40,7 +40,7 @@ ZH_POLICE = re.compile("警察|警方|警员|警队|警署|警司|警长|警车|
 
 def rule(text: str) -> int:
     """1 when the normalised text names the police (see EN_POLICE / ZH_POLICE), else 0."""
-    from framing.normalize import normalize
+    from framing.normalizer import normalize
 
     t = normalize(text).text.lower()
     return int(bool(EN_POLICE.search(t) or ZH_POLICE.search(t)))
@@ -75,10 +75,9 @@ def main() -> int:
     ap.add_argument("--backbone", default="multilingual-e5-small", help="backbone spec or local directory")
     args = ap.parse_args()
 
-    # (imported from their modules: see docs/api.md on ``framing.train`` vs the ``framing.train`` module)
     from framing.detector import Detector
     from framing.metrics import format_report
-    from framing.train import TrainingArguments, train
+    from framing.trainer import TrainingArguments, train
 
     t0 = time.time()
     rows = load_rows(args.rows)

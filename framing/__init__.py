@@ -44,13 +44,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "normalize": "framing.normalize",
-    "Normalized": "framing.normalize",
-    "NormalizeConfig": "framing.normalize",
+    "normalize": "framing.normalizer",
+    "Normalized": "framing.normalizer",
+    "NormalizeConfig": "framing.normalizer",
     "detect_language": "framing.langid",
     "LanguageGuess": "framing.langid",
-    "segment": "framing.segment",
-    "Token": "framing.segment",
+    "segment": "framing.segmenter",
+    "Token": "framing.segmenter",
     "Lexicon": "framing.lexicon",
     "LexiconEntry": "framing.lexicon",
     "CueMatch": "framing.lexicon",
@@ -63,9 +63,9 @@ _LAZY = {
     "Detector": "framing.detector",
     "Detection": "framing.detector",
     "Evidence": "framing.detector",
-    "train": "framing.train",
-    "TrainingArguments": "framing.train",
-    "evaluate": "framing.train",
+    "train": "framing.trainer",
+    "TrainingArguments": "framing.trainer",
+    "evaluate": "framing.trainer",
 }
 
 
@@ -86,8 +86,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .backbone import BackboneError, resolve_backbone
     from .default import detect, detect_many
     from .detector import Detection, Detector, Evidence
-    from .train import TrainingArguments, evaluate, train
+    from .trainer import TrainingArguments, evaluate, train
     from .langid import LanguageGuess, detect_language
     from .lexicon import CueMatch, Lexicon, LexiconEntry, load_lexicon, match_cues
-    from .normalize import NormalizeConfig, Normalized, normalize
-    from .segment import Token, segment
+    from .normalizer import NormalizeConfig, Normalized, normalize
+    from .segmenter import Token, segment

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .normalize import NormalizeConfig, normalize
+from .normalizer import NormalizeConfig, normalize
 
 __all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "threshold_group", "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .normalize import Normalized
+from .normalizer import Normalized
 
 if TYPE_CHECKING:  # pragma: no cover
     from .detector import Detection, Detector, Evidence

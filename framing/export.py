@@ -161,7 +161,7 @@ attention mask is exactly the sequence logit (a linear map commutes with a mean)
 
 ## Inputs
 
-1. Normalise the text as framing does (`framing.normalize.normalize(text, NormalizeConfig(**cfg["normalize"])).text`:
+1. Normalise the text as framing does (`framing.normalizer.normalize(text, NormalizeConfig(**cfg["normalize"])).text`:
    NFKC, whitespace, Traditional -> Simplified, Hong Kong characters, de-obfuscation).
    Without framing installed, raw text still works but scores can differ slightly.
 2. Prepend the prefix `{meta['prefix']!r}`.
@@ -237,7 +237,7 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
     from safetensors.torch import save_file
 
     from .detector import Detector
-    from .normalize import normalize
+    from .normalizer import normalize
 
     out = Path(out_dir)
     _check_target(out, overwrite)
@@ -296,7 +296,7 @@ def _parity(det: Any, path: Path, texts: Sequence[str]) -> float:
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from .normalize import normalize
+    from .normalizer import normalize
 
     if not texts:
         return 0.0

@@ -54,7 +54,7 @@ _EN_WORDS_RE = re.compile(
 
 def _script(han: str) -> str:
     """Hans or Hant by the characters each OpenCC direction would change."""
-    from .normalize import _converter
+    from .normalizer import _converter
 
     t2s = _converter("hktw2s").convert(han)
     s2t = _converter("s2t").convert(han)

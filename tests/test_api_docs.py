@@ -42,3 +42,21 @@ def test_signature_formatting() -> None:
     assert g.signature(f) == "(a: int, /, b: str = 'x', *args: int, c: float = 1.0, **kw: str) -> list[int]"
     assert g.summary(f) == "First line."
     assert g.summary(g.entry) == "The markdown block of one public name."
+
+
+def test_public_names_survive_submodule_imports() -> None:
+    """Importing framing's submodules must not replace a public function with a module of the same name."""
+    import importlib
+    import pkgutil
+    import types
+
+    import framing
+
+    for mod in pkgutil.walk_packages(framing.__path__, "framing."):
+        if ".models" not in mod.name and not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+    for name in framing.__all__:
+        value = getattr(framing, name)
+        assert not isinstance(value, types.ModuleType), f"framing.{name} is a module, not the public object"
+        if name != "__version__":
+            assert callable(value), name

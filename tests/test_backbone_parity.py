@@ -243,7 +243,7 @@ def test_hong_kong_characters_report(rebuilt: dict[str, Any]) -> None:
     """Which HK characters the XLM-R vocabulary lacks; each must be one the normaliser maps.
 
     Also reports mapped replacements that are themselves <unk> (informational:
-    the map belongs to framing.normalize).
+    the map belongs to framing.normalizer).
     """
     tok = rebuilt["tok"]
 
@@ -251,11 +251,11 @@ def test_hong_kong_characters_report(rebuilt: dict[str, Any]) -> None:
         return tok.unk_token_id in tok(s)["input_ids"]
 
     unk = [c for c in HK_CHARS if is_unk(c)]
-    from framing.normalize import HK_CHAR_MAP
+    from framing.normalizer import HK_CHAR_MAP
 
     still = [f"{c}->{HK_CHAR_MAP[c]}" for c in unk if c in HK_CHAR_MAP and is_unk(HK_CHAR_MAP[c])]
     print(f"\n[backbone] HK characters that tokenize to <unk>: {' '.join(unk) or 'none'} "
-          f"({len(unk)}/{len(HK_CHARS)}); still <unk> after framing.normalize's map: {' '.join(still) or 'none'}")
+          f"({len(unk)}/{len(HK_CHARS)}); still <unk> after framing.normalizer's map: {' '.join(still) or 'none'}")
     assert set(unk) <= set(HK_CHAR_MAP)
 
 

@@ -35,7 +35,7 @@ def test_eval_splits_are_gold_only(corpus) -> None:  # type: ignore[no-untyped-d
 
 
 def test_no_near_duplicate_crosses_splits(corpus) -> None:  # type: ignore[no-untyped-def]
-    from framing.normalize import normalize
+    from framing.normalizer import normalize
 
     def grams(t: str) -> set[str]:
         t = normalize(t).text.lower().replace(" ", "")

@@ -9,7 +9,7 @@ import pytest
 
 from framing.detector import Detection, Detector, DetectorConfig
 from framing.model import ModelConfig
-from framing.train import TrainingArguments, load_split, train
+from framing.trainer import TrainingArguments, load_split, train
 
 from .tiny import make_tiny_backbone
 

@@ -1,6 +1,6 @@
 """``framing export``: the exported plain-transformers model reproduces the detector's raw logits.
 
-Uses its own tiny backbone whose tokenizer really has the character vocabulary
+Uses the tiny backbone of tests/tiny.py, whose tokenizer has a character vocabulary
 (so different texts give different token ids), and random LoRA/head weights (so
 a merge that did nothing would be caught).
 """
@@ -15,37 +15,17 @@ import torch
 from framing.detector import Detector
 from framing.export import EXPORT_CONFIG, HEAD_NAME, export_detector
 from framing.model import ModelConfig
-from framing.normalize import NormalizeConfig, normalize
+from framing.normalizer import NormalizeConfig, normalize
 
-from .tiny import CHARS
+from .tiny import make_tiny_backbone
 
 LABELS = ("dehumanising", "delegitimising")
 TEXTS = ["他們就是一群曱甴，應該清除", "these people are rats!", "暴徒勾结外国势力 and co", "a", "今天天气很好的"]
 
 
-def make_backbone(path: Path) -> Path:
-    """A tiny random BERT whose character tokenizer knows :data:`tests.tiny.CHARS`."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    path.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + CHARS + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz"]
-    (path / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    try:  # transformers >= 5 takes the vocabulary as ``vocab``; 4.x as ``vocab_file``
-        tok = BertTokenizerFast(vocab=str(path / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
-    except TypeError:
-        tok = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
-    assert len(tok) > 100, "tokenizer did not load its vocabulary"
-    tok.save_pretrained(str(path))
-    cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=128)
-    torch.manual_seed(0)
-    BertModel(cfg, add_pooling_layer=False).save_pretrained(str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_backbone(tmp_path_factory.mktemp("tiny_export"))
+    return make_tiny_backbone(tmp_path_factory.mktemp("tiny_export"))
 
 
 def _randomise(det: Detector, seed: int) -> Detector:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from framing.normalize import HK_CHAR_MAP, NormalizeConfig, normalize
+from framing.normalizer import HK_CHAR_MAP, NormalizeConfig, normalize
 
 
 @pytest.mark.slow

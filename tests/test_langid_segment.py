@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from framing.langid import LANGUAGES, detect_language
-from framing.segment import segment
+from framing.segmenter import segment
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from framing.lexicon import (
     match_cues,
     parse_tsv,
 )
-from framing.normalize import NormalizeConfig, normalize
+from framing.normalizer import NormalizeConfig, normalize
 
 FILES = {"en.tsv": {"en"}, "zh_hans.tsv": {"zh-Hans"}, "zh_hant.tsv": {"zh-Hant", "yue"}}
 HEADER = "\t".join(COLUMNS)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framing.normalize import HK_CHAR_MAP, NormalizeConfig, Normalized, normalize
+from framing.normalizer import HK_CHAR_MAP, NormalizeConfig, Normalized, normalize
 
 
 def surface(n: Normalized, start: int, end: int) -> str:

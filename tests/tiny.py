@@ -14,7 +14,12 @@ def make_tiny_backbone(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + CHARS + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz"]
     (path / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    tok = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
+    try:  # transformers >= 5 takes the vocabulary as ``vocab`` (and ignores ``vocab_file``); 4.x as ``vocab_file``
+        tok = BertTokenizerFast(vocab=str(path / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
+    except TypeError:
+        tok = BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
+    if len(tok) <= len(CHARS):
+        raise RuntimeError("the tiny tokenizer did not load its vocabulary")
     tok.save_pretrained(str(path))
     cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                      intermediate_size=64, max_position_embeddings=128)

@@ -7,7 +7,7 @@ per-label x per-language format as the model, so the tables compare directly.
   that label (strong cues, and weak cues whose context licenses them). No
   training; it shows what the cue list alone is worth.
 - ``tfidf``: TF-IDF over words (jieba/regex tokens of the normalised text,
-  :mod:`framing.segment`) plus TF-IDF over character 1-3-grams of the
+  :mod:`framing.segmenter`) plus TF-IDF over character 1-3-grams of the
   normalised text, one ``LogisticRegression(class_weight="balanced")`` per
   label. ``C`` and the decision threshold are chosen per label on VALIDATION
   (best positive-class F1), never on test. It is trained on the train split's
@@ -57,8 +57,8 @@ def lexicon_baseline(rows: Sequence[Row], labels: Sequence[str] = LABELS) -> dic
 
 def _features(texts: Sequence[str]) -> tuple[list[list[str]], list[str]]:
     """(word tokens, normalised text) per text; words are lower-cased segment tokens."""
-    from framing.normalize import normalize
-    from framing.segment import segment_normalized
+    from framing.normalizer import normalize
+    from framing.segmenter import segment_normalized
 
     words, chars = [], []
     for t in texts:

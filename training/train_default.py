@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE / "data"))
 def main() -> None:
     import build
 
-    from framing.train import TrainingArguments, train
+    from framing.trainer import TrainingArguments, train
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=None)

@@ -72,7 +72,7 @@ def train_cmd(data: str, validation: str | None, test: str | None, text_field: s
     """Fine-tune a detector for any labels and calibrate it on validation."""
     from pathlib import Path
 
-    from ..train import TrainingArguments, train
+    from ..trainer import TrainingArguments, train
 
     labels = tuple(x.strip() for x in label_fields.split(",") if x.strip())
     args = TrainingArguments(labels=labels, text_field=text_field, lang_field=lang_field or None,
@@ -103,7 +103,7 @@ def train_cmd(data: str, validation: str | None, test: str | None, text_field: s
 def evaluate_cmd(model: str, data: str, split: str, text_field: str, lang_field: str, int8: bool, as_json: bool) -> None:
     """Per-label x per-language report of MODEL on labelled data."""
     from ..metrics import format_report
-    from ..train import evaluate, load_split
+    from ..trainer import evaluate, load_split
 
     det = _load(model, int8)
     rows = load_split(data, split)

@@ -25,8 +25,8 @@ def normalize_cmd(text: str | None, as_json: bool, script: str, no_deobfuscate: 
     from; --json prints that map as "offsets" ([start, end] per character).
     """
     from ..langid import detect_language
-    from ..normalize import NormalizeConfig, normalize
-    from ..segment import segment_normalized
+    from ..normalizer import NormalizeConfig, normalize
+    from ..segmenter import segment_normalized
 
     raw = read_text_arg(text)
     cfg = NormalizeConfig(script=script, deobfuscate=not no_deobfuscate,  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ Chinese and Hong Kong Cantonese.
 Design:
 - The lexicon is data: ``en.tsv``, ``zh_hans.tsv`` and ``zh_hant.tsv`` beside this
   module, one entry a row (term, label, lang, strength, pattern, note, source).
-- Everything is matched on text normalised by :func:`framing.normalize.normalize`
+- Everything is matched on text normalised by :func:`framing.normalizer.normalize`
   (NFKC, zero-width removal, OpenCC to one script, HK characters, de-obfuscation).
   Each term, and each CJK run inside a pattern, is normalised with the SAME
   config when the lexicon is built, so a Traditional term matches Simplified
@@ -36,7 +36,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Iterable, Union
 
-from framing.normalize import Normalized, NormalizeConfig, normalize
+from framing.normalizer import Normalized, NormalizeConfig, normalize
 
 __all__ = ["LexiconEntry", "CueMatch", "Lexicon", "load_lexicon", "match_cues", "parse_tsv",
            "LABELS", "LANGS", "STRENGTHS", "COLUMNS", "DEFAULT_FILES"]

@@ -85,7 +85,7 @@ def near_duplicate_groups(rows: list[dict[str, Any]], threshold: float = 0.7) ->
     """Merge ``group`` of rows whose normalised texts are near-duplicates (MinHash LSH)."""
     from datasketch import MinHash, MinHashLSH
 
-    from framing.normalize import normalize
+    from framing.normalizer import normalize
 
     parent = {r["group"]: r["group"] for r in rows}
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
-from .normalize import NormalizeConfig, Normalized, normalize
+from .normalizer import NormalizeConfig, Normalized, normalize
 
 __all__ = ["Token", "segment", "segment_normalized", "cache_dir"]
 

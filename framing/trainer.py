@@ -135,7 +135,7 @@ def _seed(seed: int) -> None:
 
 
 def _encode(det: Any, texts: Sequence[str], max_len: int) -> list[list[int]]:
-    from .normalize import normalize
+    from .normalizer import normalize
 
     mc = det.model_config
     tok = det.tokenizer
