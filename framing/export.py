@@ -133,6 +133,7 @@ def _meta(det: Any, source: str, max_diff: float, n_checked: int) -> dict[str, A
         "source_model": source, "base_model": mc.base_model, "finetune": mc.finetune,
         "backbone_sha256": c.backbone_sha256,
         "parity_check": {"texts": n_checked, "max_abs_logit_diff": max_diff},
+        "detector_config": c.to_dict(),  # everything framing needs to rebuild the Detector around the weights
     }
 
 
@@ -201,7 +202,7 @@ Feature-extraction route: `AutoModel.from_pretrained(path)` gives the encoder (i
 `classifier.*` weights as unused); mean-pool `last_hidden_state` over the attention mask and apply
 `classifier.safetensors` (`weight` [{len(labels)}, hidden], `bias`): `logits = pooled @ weight.T + bias`.
 
-## Parity
+{_onnx_section(meta)}## Parity
 
 At export time this directory was loaded back with plain transformers and its logits compared
 with framing's on {meta['parity_check']['texts']} texts: max absolute difference
@@ -211,6 +212,22 @@ with framing's on {meta['parity_check']['texts']} texts: max absolute difference
 
 Finds frames that a text uses or endorses; quoting a frame to condemn or report it is not the frame.
 Scores are evidence for a human analyst, not verdicts about people.
+"""
+
+
+def _onnx_section(meta: dict[str, Any]) -> str:
+    o = meta.get("onnx")
+    if not o:
+        return ""
+    int8 = f" and `{o['int8_file']}` (dynamic int8 weights)" if o.get("int8_file") else ""
+    return f"""## ONNX
+
+`{o['file']}`{int8}: the whole network, inputs `input_ids` and `attention_mask` (int64,
+[batch, sequence]), output `logits` [batch, {len(meta['labels'])}], already mean-pooled: apply the
+temperature and thresholds above. Max |logit difference| from framing at export:
+{o['max_abs_logit_diff']:.2e} on {o['texts']} texts. With framing installed,
+`framing.onnx_model.OnnxDetector.from_export(path)` gives the usual `detect`/`detect_many`.
+
 """
 
 
@@ -228,9 +245,10 @@ def _check_target(out: Path, overwrite: bool) -> None:
 
 def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: bool = False,
                     check_texts: Sequence[str] = CHECK_TEXTS, atol: float = 1e-4,
-                    backbone_dir: str | None = None) -> Path:
+                    backbone_dir: str | None = None, onnx: bool = False) -> Path:
     """Write ``model`` (a :class:`~framing.detector.Detector` or its directory) as a plain transformers model.
 
+    With ``onnx=True`` also ``model.onnx`` and ``model_int8.onnx`` (see :mod:`framing.onnx_model`).
     Raises ``ValueError`` if the written model's logits differ from the detector's by more
     than ``atol`` on ``check_texts``; nothing is written then.
     """
@@ -269,6 +287,10 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
             raise ValueError(f"exported logits differ from the detector's by {max_diff:.2e} > {atol:g}; not written")
         meta = _meta(det, source, max_diff, len(texts))
         meta["architecture"] = arch
+        if onnx:
+            from .onnx_model import export_onnx
+
+            meta["onnx"] = export_onnx(det, tmp, check_texts=texts, atol=atol)
         (tmp / EXPORT_CONFIG).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(_readme(meta), encoding="utf-8")
         _public_permissions(tmp)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Iterable, Iterator, Sequence
 
 __all__ = ["FORMATS", "Row", "Reader", "Writer", "OutputTarget", "guess_format", "open_input", "open_writer",
-           "check_columns", "peek_text_field", "arrow_schema", "resume_point", "read_output", "time_key", "plain",
+           "parse_jsonl_line", "check_columns", "peek_text_field", "arrow_schema", "records_to_table", "resume_point", "read_output", "time_key", "plain",
            "write_report"]
 
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
@@ -37,7 +37,8 @@ _DELIM = {"csv": ",", "tsv": "\t"}
 
 @dataclass(frozen=True)
 class Row:
-    """One input record: its 1-based number, its fields (None when unreadable) and why it is unreadable."""
+    """One input record: its 1-based number (0: not known here), its fields (None when unreadable) and why it
+    is unreadable."""
 
     n: int
     fields: dict[str, Any] | None
@@ -101,29 +102,31 @@ def _open_bytes(path: str) -> BinaryIO:
 
 def _jsonl_rows(stream: BinaryIO) -> Iterator[Row]:
     for n, raw in enumerate(stream, 1):
-        if n == 1 and raw.startswith(_BOM):
-            raw = raw[3:]
-        line = raw.strip()
-        if not line:
-            continue  # a blank line is not a record (its number is still counted)
-        try:
-            s = line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield Row(n, None, f"undecodable bytes: not UTF-8 at byte {e.start}")
-            continue
-        try:
-            obj = json.loads(s)
-        except ValueError as e:
-            msg = getattr(e, "msg", str(e))
-            yield Row(n, None, f"invalid JSON: {msg}")
-            continue
-        except RecursionError:
-            yield Row(n, None, "invalid JSON: nested too deeply")
-            continue
-        if not isinstance(obj, dict):
-            yield Row(n, None, f"not a JSON object but {type(obj).__name__}")
-            continue
-        yield Row(n, obj)
+        row = parse_jsonl_line(raw, n)
+        if row is not None:
+            yield row
+
+
+def parse_jsonl_line(raw: bytes, n: int) -> Row | None:
+    """One JSONL line as a :class:`Row` (``error`` set when it is not a UTF-8 JSON object); None for a blank line."""
+    if n == 1 and raw.startswith(_BOM):
+        raw = raw[3:]
+    line = raw.strip()
+    if not line:
+        return None  # a blank line is not a record (its number is still counted)
+    try:
+        s = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Row(n, None, f"undecodable bytes: not UTF-8 at byte {e.start}")
+    try:
+        obj = json.loads(s)
+    except ValueError as e:
+        return Row(n, None, f"invalid JSON: {getattr(e, 'msg', str(e))}")
+    except RecursionError:
+        return Row(n, None, "invalid JSON: nested too deeply")
+    if not isinstance(obj, dict):
+        return Row(n, None, f"not a JSON object but {type(obj).__name__}")
+    return Row(n, obj)
 
 
 def _lines(stream: BinaryIO, state: list[Any] | None = None, errors: str = "surrogateescape") -> Iterator[str]:
@@ -246,6 +249,18 @@ def arrow_schema(labels: Sequence[str], id_field: str | None, keep: Sequence[str
                       *[(k, typ(k)) for k in keep]])
 
 
+def records_to_table(records: list[dict[str, Any]], schema: Any) -> Any:
+    """Output records as a pyarrow Table of :func:`arrow_schema`; string columns hold other JSON values as text."""
+    import pyarrow as pa
+
+    for c in [f.name for f in schema if pa.types.is_string(f.type)]:
+        for r in records:
+            v = r.get(c)
+            if v is not None and not isinstance(v, str):
+                r[c] = _dumps(v)
+    return pa.Table.from_pylist(records, schema=schema)
+
+
 # ---- writers -----------------------------------------------------------------------------------------
 def _json_default(o: Any) -> Any:
     if isinstance(o, (datetime, date)):
@@ -279,10 +294,7 @@ class Writer:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            import pyarrow as pa
-
             self._schema = arrow_schema
-            self._str_cols = [f.name for f in arrow_schema if pa.types.is_string(f.type)]
             self._pq = pq.ParquetWriter(stream, arrow_schema)
         elif fmt in _DELIM and header:
             self._write_csv([dict(zip(self.columns, self.columns))])
@@ -308,15 +320,8 @@ class Writer:
         self.stream.flush()
 
     def _flush_parquet(self) -> None:
-        import pyarrow as pa
-
         if self._buf:
-            for r in self._buf:  # string columns hold any JSON value as text, as in CSV
-                for c in self._str_cols:
-                    v = r.get(c)
-                    if v is not None and not isinstance(v, str):
-                        r[c] = _dumps(v)
-            self._pq.write_table(pa.Table.from_pylist(self._buf, schema=self._schema))
+            self._pq.write_table(records_to_table(self._buf, self._schema))
             self._buf = []
 
     def close(self) -> None:

@@ -56,10 +56,12 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 class FrameClassifier(nn.Module):
     """Encoder + mean pooling + dropout + linear head producing one logit per label."""
 
-    def __init__(self, encoder: nn.Module, hidden_size: int, num_labels: int, config: ModelConfig) -> None:
+    def __init__(self, encoder: nn.Module, hidden_size: int, num_labels: int, config: ModelConfig,
+                 merged: bool = False) -> None:
         super().__init__()
         self.config = config
-        if config.finetune == "lora":
+        self.merged = merged  # LoRA folded into the encoder's weights at load (inference only; no peft)
+        if config.finetune == "lora" and not merged:
             from peft import LoraConfig, get_peft_model
 
             lcfg = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
@@ -90,6 +92,36 @@ class FrameClassifier(nn.Module):
             return {k: v.detach().contiguous() for k, v in self.state_dict().items()}
         names = {n for n, p in self.named_parameters() if p.requires_grad}
         return {k: v.detach().contiguous() for k, v in self.state_dict().items() if k in names}
+
+    def load_merged_lora(self, state: dict[str, torch.Tensor]) -> None:
+        """Fold a LoRA checkpoint into the plain encoder: ``W += B @ A * alpha / r`` (what peft's merge does).
+
+        Inference only: it spares importing peft (about 2 s) and the adapter
+        matmuls at every forward pass. The head is loaded as is.
+        """
+        if not self.merged:
+            raise ValueError("load_merged_lora needs a FrameClassifier built with merged=True")
+        prefix, a_end, b_end = "encoder.base_model.model.", ".lora_A.default.weight", ".lora_B.default.weight"
+        modules = dict(self.encoder.named_modules())
+        scale = self.config.lora_alpha / self.config.lora_r
+        rest = {k: v for k, v in state.items() if not k.startswith(prefix)}
+        a_keys = [k for k in state if k.startswith(prefix) and k.endswith(a_end)]
+        used = set(rest)
+        with torch.no_grad():
+            for ka in a_keys:
+                kb = ka[: -len(a_end)] + b_end
+                name = ka[len(prefix): -len(a_end)]
+                mod = modules.get(name)
+                if kb not in state or not isinstance(mod, nn.Linear):
+                    raise ValueError(f"checkpoint does not fit the model: no linear layer {name!r} for {ka}")
+                mod.weight += (state[kb].to(mod.weight.dtype) @ state[ka].to(mod.weight.dtype)) * scale
+                used |= {ka, kb}
+        unknown = sorted(set(state) - used)
+        missing = sorted({"head.weight", "head.bias"} - set(rest))
+        if unknown or missing or not a_keys:
+            raise ValueError(f"checkpoint does not fit the model: missing {missing[:5] or 'LoRA weights'}, "
+                             f"unexpected {unknown[:5]}")
+        self.head.load_state_dict({k[len("head."):]: v for k, v in rest.items()})
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         expected = set(self.trainable_state_dict())

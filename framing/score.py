@@ -261,7 +261,7 @@ def _score_chunk(det: "Detector", chunk: Sequence[Row], o: ScoreOptions) -> list
     for row, d, err in zip(chunk, results, errors):
         f = row.fields
         rid = row.n if o.id_field is None else (f.get(o.id_field) if f is not None else None)
-        if err is not None and rid is None:
+        if err is not None and rid is None and row.n:
             err = f"{err} (row {row.n})"
         kept = {k: (f.get(k) if f is not None else None) for k in o.keep_fields}
         out.append(_record(rid, d, err, kept, o.evidence))

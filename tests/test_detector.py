@@ -77,6 +77,34 @@ def test_save_load_round_trip(trained: tuple[Detector, Path]) -> None:
     assert "test" in cfg["metrics"] and (out / "test_report.md").exists()
 
 
+def test_merged_adapters_score_like_peft(trained: tuple[Detector, Path], tmp_path: Path) -> None:
+    """Loading folds LoRA into the weights without peft; scores equal the peft model's, and LoRA really mattered."""
+    import torch
+
+    _, out = trained
+    merged = Detector.from_pretrained(out)
+    adapters = Detector.from_pretrained(out, merge_adapters=False)
+    assert merged.model.merged and not hasattr(merged.model.encoder, "peft_config")
+    assert hasattr(adapters.model.encoder, "peft_config")
+    with torch.no_grad():  # make the adapters matter a lot, in both copies alike
+        g = torch.Generator().manual_seed(1)
+        for n, p in adapters.model.named_parameters():
+            if "lora_B" in n:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    adapters.save_pretrained(tmp_path / "noisy")
+    merged = Detector.from_pretrained(tmp_path / "noisy")
+    texts = ["他们就是一群蟑螂", "rioters paid by foreign forces", "today is nice " * 8]
+    a, _ = adapters.logits_many(texts)
+    b, _ = merged.logits_many(texts)
+    base = Detector.build(LABELS, adapters.model_config, backbone_dir=adapters.model_config.base_model)
+    base.model.head.load_state_dict(adapters.model.head.state_dict())
+    c, _ = base.logits_many(texts)
+    assert max(float((x - y).abs().max()) for x, y in zip(a, b)) < 1e-4
+    assert max(float((x - y).abs().max()) for x, y in zip(a, c)) > 1e-2  # without the adapters: different
+    with pytest.raises(ValueError, match="merge_adapters=False"):
+        merged.save_pretrained(tmp_path / "again")
+
+
 def test_batching_does_not_change_scores(trained: tuple[Detector, Path]) -> None:
     det, _ = trained
     texts = ["暴徒", "these people are rats and must go", "今天天气很好的", "a" * 3]

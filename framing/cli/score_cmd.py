@@ -50,13 +50,20 @@ def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--time-field", metavar="FIELD", help="Timestamp field for first/last in the report.")
 @click.option("--report", type=click.Path(dir_okay=False), metavar="FILE.csv|FILE.json",
               help="Write a per-group report: rows, rows and rate per label, first/last time, top evidence terms.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="'ray': read, score and order rows on a Ray Data actor pool (pip install 'framing[ray]'); "
+              "files only, no --resume/--report.")
+@click.option("--num-workers", type=int, help="--engine ray: scoring actors, one CPU each (default: all CPUs).")
+@click.option("--ray-address", metavar="ADDRESS", help="--engine ray: join this cluster ('auto' or "
+              "ray://host:10001) instead of starting a local Ray.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary (errors are still printed).")
 @click.option("--progress", is_flag=True, help="Show the progress bar even when stderr is not a terminal.")
 @clean_errors
 def score_cmd(input: str, output: str, input_format: str | None, output_format: str | None, text_field: str,
               id_field: str | None, keep_fields: str, batch_size: int, int8: bool, model: str | None,
               threshold: float | None, label_threshold: tuple[str, ...], evidence: bool, resume: bool, strict: bool,
-              group_by: str | None, time_field: str | None, report: str | None, quiet: bool, progress: bool) -> None:
+              group_by: str | None, time_field: str | None, report: str | None, engine: str, num_workers: int | None,
+              ray_address: str | None, quiet: bool, progress: bool) -> None:
     """Score every record of INPUT (JSONL, CSV, TSV, Parquet; '-' = stdin) into OUTPUT.
 
     One output record per input record, in input order: id, labels, scores,
@@ -93,8 +100,13 @@ def score_cmd(input: str, output: str, input_format: str | None, output_format: 
         with contextlib.redirect_stderr(quiet_load) if quiet_load is not None else contextlib.nullcontext():
             return Detector.from_pretrained(path, quantize="int8" if int8 else None)
 
+    if engine != "ray" and (num_workers is not None or ray_address):
+        raise click.UsageError("--num-workers and --ray-address need --engine ray")
     try:
-        summary = score_file(load, input, output, opts)
+        if engine == "ray":
+            summary = _score_ray(model, input, output, opts, num_workers, ray_address, int8)
+        else:
+            summary = score_file(load, input, output, opts)
     except BrokenPipeError:  # e.g. `framing score x.jsonl | head`: stop quietly
         import os
 
@@ -107,3 +119,15 @@ def score_cmd(input: str, output: str, input_format: str | None, output_format: 
     if strict and summary.errors:
         click.echo(f"Error: {summary.errors} of {summary.rows} rows could not be scored (--strict)", err=True)
         raise SystemExit(3)
+
+
+def _score_ray(model: str | None, input: str, output: str, opts: object, num_workers: int | None,
+               address: str | None, int8: bool) -> object:
+    import logging
+
+    from ..integrations.ray import score_file_ray
+
+    logging.getLogger("ray").setLevel(logging.ERROR)  # Ray Data's INFO lines would bury the summary
+
+    return score_file_ray(model, input, output, opts, num_workers=num_workers, address=address,  # type: ignore
+                          int8=int8)

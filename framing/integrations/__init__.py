@@ -1,0 +1,1 @@
+"""Adapters that run framing inside other engines (``framing.integrations.ray``: Ray Data)."""
