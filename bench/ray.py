@@ -12,6 +12,7 @@ with psutil. Each Ray run starts and stops its own local Ray.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -20,9 +21,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
-
-from detect import load_texts, prepare_model  # noqa: E402
+HERE = Path(__file__).resolve().parent
+# this script is named like the package it measures (ray): keep its folder off sys.path so that
+# ``import ray`` finds the package, and load the shared helpers of bench/detect.py by path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+_spec = importlib.util.spec_from_file_location("bench_detect", HERE / "detect.py")
+_detect = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(_detect)  # type: ignore[union-attr]
+load_texts, prepare_model = _detect.load_texts, _detect.prepare_model
 
 
 class PeakActorRSS:

@@ -108,10 +108,10 @@ def read_jsonl_lines(ray: Any, paths: str | list[str], block_lines: int = 8192) 
     return ray.data.read_datasource(JsonlLines(paths))
 
 
-def _dataset(ray: Any, input: str, fmt: str, needed: list[str], o: ScoreOptions) -> tuple[Any, Any]:
+def _dataset(ray: Any, input: str, fmt: str, needed: list[str], o: ScoreOptions, size: int) -> tuple[Any, Any]:
     """The Ray dataset of ``input`` and the Parquet input schema (None for text formats)."""
     if fmt == "jsonl":
-        return read_jsonl_lines(ray, input), None
+        return read_jsonl_lines(ray, input, block_lines=size), None
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -167,11 +167,15 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
                  include_dashboard=False, log_to_driver=False, configure_logging=False)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     ray.data.DataContext.get_current().enable_progress_bars = o.progress
-    ds, in_schema = _dataset(ray, input, in_fmt, needed, o)
     size = max(o.batch_size * o.chunk_batches, 1)
+    ds, in_schema = _dataset(ray, input, in_fmt, needed, o, size)
+    # blocks of one chunk each: the actor pool hands out whole blocks, so one big block would feed one actor
+    ds = ds.repartition(target_num_rows_per_block=size)
     scored = ds.map_batches(
         RayScorer, batch_format="pyarrow", batch_size=size, num_cpus=1,
-        compute=ray.data.ActorPoolStrategy(size=workers),
+        # one chunk in flight per actor: a chunk is seconds of work, and more would let the first ready actor
+        # take every block of a small input while the others idle
+        compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
         fn_constructor_kwargs={"model": model, "options": o, "raw_jsonl": in_fmt == "jsonl", "int8": int8,
                                "in_schema": in_schema})
     labels = _labels(model)
