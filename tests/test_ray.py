@@ -98,7 +98,7 @@ def test_local_ray_matches_single_process(tmp_path: Path) -> None:
     single = score_file(lambda: __import__("framing.detector", fromlist=["Detector"]).Detector.from_pretrained(
         _default()), str(src), str(tmp_path / "single.jsonl"), o)
     try:
-        ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)  # 2 actors + 1 for reading
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         dist = score_file_ray(None, str(src), str(tmp_path / "ray.jsonl"), o, num_workers=2)
     finally:
         ray.shutdown()
@@ -166,7 +166,7 @@ def test_ray_csv_and_parquet_match_single_process(model_dir: Path, tmp_path: Pat
     table = pa.Table.from_pylist(recs)
     table = table.set_column(1, "text", pa.array([None if i % 97 == 5 else r["text"] for i, r in enumerate(recs)]))
     pq.write_table(table, tmp_path / "in.parquet")
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         for name, opts in (("in.csv", ScoreOptions(keep_fields=("grp",))),
                            ("in.parquet", ScoreOptions(id_field="id", keep_fields=("grp",)))):

@@ -105,7 +105,7 @@ def read_jsonl_lines(ray: Any, paths: str | list[str], block_lines: int = 8192) 
                 if not chunk:
                     return
 
-    return ray.data.read_datasource(JsonlLines(paths))
+    return ray.data.read_datasource(JsonlLines(paths), num_cpus=0)  # I/O: never wait for a CPU an actor holds
 
 
 def _dataset(ray: Any, input: str, fmt: str, needed: list[str], o: ScoreOptions, size: int) -> tuple[Any, Any]:
@@ -116,7 +116,8 @@ def _dataset(ray: Any, input: str, fmt: str, needed: list[str], o: ScoreOptions,
         import pyarrow.parquet as pq
 
         schema = pq.read_schema(input)
-        return ray.data.read_parquet(input, columns=[c for c in dict.fromkeys(needed) if c in schema.names]), schema
+        cols = [c for c in dict.fromkeys(needed) if c in schema.names]
+        return ray.data.read_parquet(input, columns=cols, num_cpus=0), schema
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -124,7 +125,7 @@ def _dataset(ray: Any, input: str, fmt: str, needed: list[str], o: ScoreOptions,
         header = reader.columns or ()
     check_columns(header, input, o.text_field, id_field=o.id_field, keep=o.keep_fields)
     ds = ray.data.read_csv(
-        input, parse_options=pacsv.ParseOptions(delimiter="," if fmt == "csv" else "\t", newlines_in_values=True),
+        input, num_cpus=0, parse_options=pacsv.ParseOptions(delimiter="," if fmt == "csv" else "\t", newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
                                              strings_can_be_null=False, include_columns=list(dict.fromkeys(needed))))
     return ds, None
@@ -161,16 +162,12 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
     needed = [c for c in (o.text_field, o.id_field, *o.keep_fields) if c]
     t0 = time.perf_counter()
     if not ray.is_initialized():
-        # locally: one logical CPU per actor plus one for the read tasks (else the actors hold every CPU and
-        # the reads that feed them never run)
-        ray.init(address=address, num_cpus=None if address else workers + 1,
+        ray.init(address=address, num_cpus=None if address else workers,
                  include_dashboard=False, log_to_driver=False, configure_logging=False)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     ray.data.DataContext.get_current().enable_progress_bars = o.progress
     size = max(o.batch_size * o.chunk_batches, 1)
     ds, in_schema = _dataset(ray, input, in_fmt, needed, o, size)
-    # blocks of one chunk each: the actor pool hands out whole blocks, so one big block would feed one actor
-    ds = ds.repartition(target_num_rows_per_block=size)
     scored = ds.map_batches(
         RayScorer, batch_format="pyarrow", batch_size=size, num_cpus=1,
         # one chunk in flight per actor: a chunk is seconds of work, and more would let the first ready actor

@@ -7,12 +7,11 @@ each). Prints rows/s, the ratio to single-process, Ray's start-up cost (the firs
 rows wait for Ray and the actors) and the peak RSS of one scoring actor, sampled
 with psutil. Each Ray run starts and stops its own local Ray.
 
-    python bench/ray.py [--model DIR] [--n 4000] [--evidence] [--json out.json]
+    python bench/scale_out.py [--model DIR] [--n 4000] [--evidence] [--json out.json]
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
@@ -21,14 +20,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-HERE = Path(__file__).resolve().parent
-# this script is named like the package it measures (ray): keep its folder off sys.path so that
-# ``import ray`` finds the package, and load the shared helpers of bench/detect.py by path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-_spec = importlib.util.spec_from_file_location("bench_detect", HERE / "detect.py")
-_detect = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(_detect)  # type: ignore[union-attr]
-load_texts, prepare_model = _detect.load_texts, _detect.prepare_model
+sys.path.insert(0, str(REPO / "bench"))
+
+from detect import load_texts, prepare_model  # noqa: E402
 
 
 class PeakActorRSS:
@@ -84,7 +78,7 @@ def main() -> None:
         results["single process"] = {"rows_per_s": s.rows_per_second, "wall_s": time.perf_counter() - t0,
                                      "startup_s": s.load_seconds, "actor_peak_rss_mb": None}
         for workers in (1, 2):
-            ray.init(num_cpus=workers + 1, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
             try:
                 with PeakActorRSS() as mem:
                     t0 = time.perf_counter()
