@@ -166,7 +166,7 @@ def test_ray_csv_and_parquet_match_single_process(model_dir: Path, tmp_path: Pat
     table = pa.Table.from_pylist(recs)
     table = table.set_column(1, "text", pa.array([None if i % 97 == 5 else r["text"] for i, r in enumerate(recs)]))
     pq.write_table(table, tmp_path / "in.parquet")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)  # 2 actors + 1 for Parquet planning
     try:
         for name, opts in (("in.csv", ScoreOptions(keep_fields=("grp",))),
                            ("in.parquet", ScoreOptions(id_field="id", keep_fields=("grp",)))):

@@ -162,7 +162,9 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
     needed = [c for c in (o.text_field, o.id_field, *o.keep_fields) if c]
     t0 = time.perf_counter()
     if not ray.is_initialized():
-        ray.init(address=address, num_cpus=None if address else workers,
+        # locally: one logical CPU per actor plus one for Ray's own tasks (Parquet planning needs a CPU; JSONL
+        # and CSV reads ask for none), else the actors can hold every CPU while the reads that feed them wait
+        ray.init(address=address, num_cpus=None if address else workers + 1,
                  include_dashboard=False, log_to_driver=False, configure_logging=False)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     ray.data.DataContext.get_current().enable_progress_bars = o.progress
