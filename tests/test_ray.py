@@ -137,6 +137,12 @@ def test_engine_ray_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "--engine ray does not support --resume" in r.output
     r = CliRunner().invoke(cli, ["score", str(src), "--engine", "ray"])
     assert r.exit_code == 1 and "not standard streams" in r.output
+    r = CliRunner().invoke(cli, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray",
+                                 "--num-workers", "0"])
+    assert r.exit_code == 1 and "--num-workers must be at least 1" in r.output
+    r = CliRunner().invoke(cli, ["score", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray",
+                                 "--model", str(tmp_path)])
+    assert r.exit_code == 1 and "not a framing model directory" in r.output
     r = CliRunner().invoke(cli, ["score", str(src), "--num-workers", "2"])
     assert r.exit_code == 2 and "need --engine ray" in r.output
     assert os.listdir(tmp_path) == ["in.jsonl"]

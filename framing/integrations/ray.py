@@ -156,9 +156,10 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
     in_fmt = guess_format(input, o.input_format)
     out_fmt = guess_format(output, o.output_format, output=True)
     _validate(input, output, in_fmt, out_fmt, o)
-    workers = num_workers or os.cpu_count() or 1
+    workers = num_workers if num_workers is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise ValueError("--num-workers must be at least 1")
+    labels = _labels(model)  # fails fast on a wrong model directory, before Ray starts
     needed = [c for c in (o.text_field, o.id_field, *o.keep_fields) if c]
     t0 = time.perf_counter()
     if not ray.is_initialized():
@@ -177,7 +178,6 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
         compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
         fn_constructor_kwargs={"model": model, "options": o, "raw_jsonl": in_fmt == "jsonl", "int8": int8,
                                "in_schema": in_schema})
-    labels = _labels(model)
     columns = (*OUTPUT_FIELDS, *o.keep_fields)
     schema = arrow_schema(labels, o.id_field, o.keep_fields, in_schema) if out_fmt == "parquet" else None
     target = OutputTarget(output, append=False)
