@@ -4,8 +4,8 @@ The graph is ``(input_ids, attention_mask) -> logits[batch, labels]``: encoder
 (LoRA merged), masked mean pooling and the linear head, so a server needs no
 framing code besides normalisation and calibration (both in ``framing_export.json``).
 :func:`export_onnx` writes ``model.onnx`` (fp32) and ``model_int8.onnx`` (onnxruntime
-dynamic int8 quantisation of the MatMuls) into a ``framing export`` directory and
-checks the fp32 graph against the detector. :class:`OnnxDetector` is a
+dynamic int8 quantisation of the MatMuls: per-channel, feed-forward outputs kept fp32)
+into a ``framing export`` directory and checks the fp32 graph against the detector. :class:`OnnxDetector` is a
 :class:`~framing.detector.Detector` whose forward pass is an onnxruntime session;
 normalisation, windows, calibration and lexicon evidence are the Detector's own
 (there is no model-attributed evidence: it needs gradients).
@@ -70,6 +70,7 @@ def export_onnx(det: Detector, out_dir: str | os.PathLike[str], *, int8: bool = 
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
     path = out / ONNX_NAME
     written = [path]
+    keep: list[str] = []
     try:
         with _quiet():
             torch.onnx.export(SequenceLogits().eval(), (ids, mask), str(path), input_names=["input_ids", "attention_mask"],
@@ -89,14 +90,35 @@ def export_onnx(det: Detector, out_dir: str | os.PathLike[str], *, int8: bool = 
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             written.append(out / ONNX_INT8_NAME)
+            keep = _ffn_output_matmuls(path)
             with _quiet():
-                quantize_dynamic(str(path), str(out / ONNX_INT8_NAME), weight_type=QuantType.QInt8)
+                quantize_dynamic(str(path), str(out / ONNX_INT8_NAME), weight_type=QuantType.QInt8,
+                                 per_channel=True, nodes_to_exclude=keep)
     except BaseException:
         for p in written:
             p.unlink(missing_ok=True)
         raise
     return {"file": ONNX_NAME, "int8_file": ONNX_INT8_NAME if int8 else None, "opset": OPSET,
+            "int8_fp32_matmuls": len(keep) if int8 else None,
             "texts": len(texts), "max_abs_logit_diff": max_diff}
+
+
+def _ffn_output_matmuls(path: Path) -> list[str]:
+    """Names of the MatMuls fed by a GELU: the feed-forward output layers, kept fp32 in the int8 graph.
+
+    Their activations carry the outliers of transformer encoders; the torch int8 path
+    keeps the same layers in fp32 (see ``Detector``).
+    """
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    made_by = {out: node for node in graph.node for out in node.output}
+    names = []
+    for node in graph.node:
+        src = made_by.get(node.input[0]) if node.op_type == "MatMul" and node.input else None
+        if src is not None and (src.op_type == "Gelu" or node.input[0].startswith("gelu")):
+            names.append(node.name)
+    return names
 
 
 @contextlib.contextmanager

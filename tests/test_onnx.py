@@ -47,6 +47,8 @@ def test_onnx_matches_detector(exported: tuple[Detector, Path]) -> None:
 
 def test_onnx_int8_runs_close(exported: tuple[Detector, Path]) -> None:
     det, out = exported
+    meta = json.loads((out / EXPORT_CONFIG).read_text(encoding="utf-8"))
+    assert meta["onnx"]["int8_fp32_matmuls"] == 2  # one feed-forward output per layer of the tiny model stays fp32
     q = OnnxDetector.from_export(out, int8=True, threads=1)
     assert (out / ONNX_INT8_NAME).stat().st_size < (out / ONNX_NAME).stat().st_size
     for w, g in zip(det.detect_many(TEXTS, evidence=False), q.detect_many(TEXTS, evidence=False)):
