@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, Iterable, Iterator, Sequence
 
 __all__ = ["FORMATS", "Row", "Reader", "Writer", "OutputTarget", "guess_format", "open_input", "open_writer",
-           "parse_jsonl_line", "check_columns", "peek_text_field", "arrow_schema", "records_to_table", "resume_point", "read_output", "time_key", "plain",
-           "write_report"]
+           "parse_jsonl_line", "check_columns", "peek_text_field", "arrow_schema", "records_to_table", "resume_point",
+           "read_output", "time_key", "plain", "write_report"]
 
 FORMATS = ("jsonl", "csv", "tsv", "parquet")
 _EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",

@@ -5,8 +5,8 @@ The graph is ``(input_ids, attention_mask) -> logits[batch, labels]``: encoder
 framing code besides normalisation and calibration (both in ``framing_export.json``).
 :func:`export_onnx` writes ``model.onnx`` (fp32) and ``model_int8.onnx`` (onnxruntime
 dynamic int8 quantisation of the MatMuls: per-channel, feed-forward outputs kept fp32)
-into a ``framing export`` directory and checks the fp32 graph against the detector. :class:`OnnxDetector` is a
-:class:`~framing.detector.Detector` whose forward pass is an onnxruntime session;
+into a ``framing export`` directory and checks the fp32 graph against the detector.
+:class:`OnnxDetector` is a :class:`~framing.detector.Detector` whose forward pass is an onnxruntime session;
 normalisation, windows, calibration and lexicon evidence are the Detector's own
 (there is no model-attributed evidence: it needs gradients).
 
@@ -73,8 +73,9 @@ def export_onnx(det: Detector, out_dir: str | os.PathLike[str], *, int8: bool = 
     keep: list[str] = []
     try:
         with _quiet():
-            torch.onnx.export(SequenceLogits().eval(), (ids, mask), str(path), input_names=["input_ids", "attention_mask"],
-                              output_names=["logits"], opset_version=OPSET, dynamo=True, external_data=False,
+            torch.onnx.export(SequenceLogits().eval(), (ids, mask), str(path),
+                              input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                              opset_version=OPSET, dynamo=True, external_data=False,
                               dynamic_shapes=({0: batch, 1: seq}, {0: batch, 1: seq}), report=False, verbose=False)
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         probe = OnnxDetector(session, det.tokenizer, det.config)

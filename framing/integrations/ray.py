@@ -21,7 +21,7 @@ import os
 import time
 from typing import Any, Mapping
 
-from ..io import Row, arrow_schema, guess_format, open_input, check_columns, parse_jsonl_line, records_to_table
+from ..io import Row, arrow_schema, check_columns, guess_format, open_input, parse_jsonl_line, records_to_table
 from ..score import OUTPUT_FIELDS, ScoreOptions, ScoreSummary, _score_chunk, _validate, with_thresholds
 
 __all__ = ["RayScorer", "read_jsonl_lines", "score_file_ray"]
@@ -124,16 +124,16 @@ def _dataset(ray: Any, input: str, fmt: str, needed: list[str], o: ScoreOptions,
     with open_input(input, fmt) as reader:  # the header, read as framing score reads it
         header = reader.columns or ()
     check_columns(header, input, o.text_field, id_field=o.id_field, keep=o.keep_fields)
+    delimiter = "," if fmt == "csv" else "\t"
     ds = ray.data.read_csv(
-        input, num_cpus=0, parse_options=pacsv.ParseOptions(delimiter="," if fmt == "csv" else "\t", newlines_in_values=True),
+        input, num_cpus=0, parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
                                              strings_can_be_null=False, include_columns=list(dict.fromkeys(needed))))
     return ds, None
 
 
 def score_file_ray(model: str | None, input: str, output: str, options: ScoreOptions = ScoreOptions(), *,
-                   num_workers: int | None = None, address: str | None = None, int8: bool = False,
-                   progress_file: Any = None) -> ScoreSummary:
+                   num_workers: int | None = None, address: str | None = None, int8: bool = False) -> ScoreSummary:
     """``framing score --engine ray``: score ``input`` on a Ray actor pool into one ``output`` file.
 
     Starts a local Ray with this machine's CPUs unless ``address`` names a cluster
