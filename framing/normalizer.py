@@ -3,10 +3,10 @@
 Design: every step rewrites the text, and every character of the output keeps
 the span ``[start, end)`` of the ORIGINAL string it came from. Length-preserving
 1:1 character maps (full-width folding, quotes, OpenCC, Hong Kong characters)
-go through ``str.translate`` / OpenCC and leave the span arrays untouched, so
-the common path costs little more than OpenCC itself; only steps that change the
-length (deletions, expansions, joins) touch the span arrays, and only where
-they match. ``Normalized.to_original(start, end)`` then maps any span of
+go through ``str.translate`` / OpenCC and record nothing; steps that change the
+length (deletions, expansions, joins) record their segments, and the span arrays
+are composed from those records only when offsets are first asked for.
+``Normalized.to_original(start, end)`` then maps any span of
 ``Normalized.text`` to the exact span of the user's input, which is what lets
 evidence point at the user's own characters.
 
@@ -33,6 +33,7 @@ import tempfile
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterable, Literal
 
 import numpy as np
@@ -70,12 +71,16 @@ class NormalizeConfig:
 
 @dataclass(frozen=True, eq=False)
 class Normalized:
-    """Normalised text plus the span of the original behind each character."""
+    """Normalised text plus the span of the original behind each character.
+
+    The per-character offset arrays are built from the recorded edits on first
+    use (``to_original``, ``char_span``, ``spans``), so callers that only need
+    the text do not pay for them.
+    """
 
     original: str
     text: str
-    _starts: np.ndarray | None = field(default=None, repr=False)
-    _ends: np.ndarray | None = field(default=None, repr=False)
+    _layers: tuple["_Layer", ...] = field(default=(), repr=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Normalized):
@@ -85,15 +90,24 @@ class Normalized:
     def __hash__(self) -> int:
         return hash((self.original, self.text))
 
+    @cached_property
+    def _index(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(starts, ends)`` arrays over ``text``, or None when the map is the identity."""
+        return _compose(self._layers)
+
     def char_span(self, i: int) -> tuple[int, int]:
         """Span of the original behind normalised character ``i``."""
-        if self._starts is None:
+        index = self._index
+        if index is None:
             return i, i + 1
-        return int(self._starts[i]), int(self._ends[i])  # type: ignore[index]
+        return int(index[0][i]), int(index[1][i])
 
     def spans(self) -> list[tuple[int, int]]:
         """Original span of every normalised character (for inspection and JSON)."""
-        return [self.char_span(i) for i in range(len(self.text))]
+        index = self._index
+        if index is None:
+            return [(i, i + 1) for i in range(len(self.text))]
+        return list(zip(index[0].tolist(), index[1].tolist()))
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map ``text[start:end]`` to the span of ``original`` it came from.
@@ -119,16 +133,40 @@ class Normalized:
 # ---------------------------------------------------------------------------
 # span bookkeeping
 
+#: One length-changing rewrite: per output segment, the old index of its first
+#: character, the old index its span ends at, its length, and whether it is kept text.
+_Layer = tuple[list[int], list[int], list[int], list[bool]]
+
+
+def _compose(layers: tuple[_Layer, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Original ``(starts, ends)`` of every output character, composed over the layers in order."""
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
+    for first, last, lengths, keep in layers:
+        lens = np.asarray(lengths, dtype=np.int64)
+        total = int(lens.sum())
+        seg_of = np.repeat(np.arange(len(lens)), lens)
+        within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        keep_arr = np.asarray(keep, dtype=bool)[seg_of]
+        src_s = np.asarray(first, dtype=np.int64)[seg_of] + np.where(keep_arr, within, 0)
+        src_e = np.where(keep_arr, src_s, np.asarray(last, dtype=np.int64)[seg_of])
+        if starts is None or ends is None:
+            starts, ends = src_s, src_e + 1
+        else:
+            starts, ends = starts[src_s], ends[src_e]
+    if starts is None or ends is None:
+        return None
+    return starts, ends
+
 
 class _Buf:
-    """Text under rewrite with the original span of each character."""
+    """Text under rewrite plus the length-changing edits applied to it (offsets are built later)."""
 
-    __slots__ = ("text", "starts", "ends")
+    __slots__ = ("text", "layers")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts: np.ndarray | None = None  # None means identity
-        self.ends: np.ndarray | None = None
+        self.layers: list[_Layer] = []
 
     def translate(self, table: dict[int, int]) -> None:
         """1:1 character map: spans unchanged."""
@@ -139,8 +177,9 @@ class _Buf:
 
         Each character of a replacement maps to the union of the replaced
         characters' original spans (an insertion at ``start`` to the character
-        at ``start``). Untouched characters keep their spans. The index arrays
-        are built in a few vectorised numpy operations whatever the number of edits.
+        at ``start``). Untouched characters keep their spans. Only the segment
+        lists are recorded here; :func:`_compose` turns them into index arrays
+        with a few vectorised numpy operations when offsets are first asked for.
         """
         edits = list(edits)
         if not edits:
@@ -148,8 +187,8 @@ class _Buf:
         text = self.text
         n = len(text)
         pieces: list[str] = []
-        first: list[int] = []  # per segment: old index of its first character's span start
-        last: list[int] = []  # per segment: old index for its span end (replacements)
+        first: list[int] = []
+        last: list[int] = []
         lengths: list[int] = []
         keep: list[bool] = []
         pos = 0
@@ -175,17 +214,7 @@ class _Buf:
             lengths.append(n - pos)
             keep.append(True)
         self.text = "".join(pieces)
-        lens = np.asarray(lengths, dtype=np.int64)
-        total = int(lens.sum())
-        seg_of = np.repeat(np.arange(len(lens)), lens)
-        within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-        keep_arr = np.asarray(keep, dtype=bool)[seg_of]
-        src_s = np.asarray(first, dtype=np.int64)[seg_of] + np.where(keep_arr, within, 0)
-        src_e = np.where(keep_arr, src_s, np.asarray(last, dtype=np.int64)[seg_of])
-        if self.starts is None:
-            self.starts, self.ends = src_s, src_e + 1
-        else:
-            self.starts, self.ends = self.starts[src_s], self.ends[src_e]  # type: ignore[index]
+        self.layers.append((first, last, lengths, keep))
 
     def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
         """Regex substitution that keeps spans; only matched regions are touched."""
@@ -216,8 +245,9 @@ _QUOTES = {
     "\ufe58": "-", "\ufe63": "-", "\uff0d": "-", "\t": " ", "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " ",
 }
 # pure character classes (no look-behind) so that scanning stays in C
-_WS_RUN_RE = re.compile(r"\s{2,}")
 _WS_ONE_RE = re.compile(r"[^\S ]")
+_ASCII_SPECIAL_RE = re.compile(r"[\x00-\x1f\x7f`]")  # ASCII characters the clean-up and white space steps rewrite
+_SPACE_RUN_RE = re.compile(" {2,}")
 
 _tables_lock = threading.Lock()
 _tables: dict[str, Any] = {}
@@ -260,9 +290,15 @@ class _UnicodeTables:
         self.one_re = re.compile(f"[{_char_class(chr(c) for c in one)}]")
         self.multi = multi
         self.rare_re = re.compile(f"[{_REMOVE}\u200d{_SURROGATES}{_char_class(multi)}]")
+        # ASCII input: the rare edits there are all removals (control characters)
+        self.ascii_rare_re = re.compile(f"[{_char_class(c for c in map(chr, range(128)) if self.rare_re.match(c))}]")
+        self.ascii_one_re = re.compile(f"[{_char_class(chr(c) for c in one if c < 128)}]")
 
 
 def _unicode_tables() -> _UnicodeTables:
+    tables = _tables.get("nfkc")
+    if tables is not None:  # built: no lock needed to read
+        return tables  # type: ignore[no-any-return]
     with _tables_lock:
         if "nfkc" not in _tables:
             _tables["nfkc"] = _UnicodeTables()
@@ -286,24 +322,37 @@ def _clean_unicode(buf: _Buf, fold_1to1: bool = True) -> None:
     """Removals and expansions; the 1:1 fold too unless OpenCC will do it in its own pass."""
     tables = _unicode_tables()
     text = buf.text
-    buf.sub(tables.rare_re, lambda m: _rare_edit(tables, text, m))
+    if text.isascii():  # O(1) check; ASCII needs only the control-character removals and a few folds
+        if tables.ascii_rare_re.search(text):
+            buf.sub(tables.ascii_rare_re, lambda m: "")
+        if fold_1to1 and tables.ascii_one_re.search(buf.text):
+            buf.translate(tables.one)
+        return
+    if tables.rare_re.search(text) is not None:
+        buf.sub(tables.rare_re, lambda m: _rare_edit(tables, text, m))
     if fold_1to1 and tables.one_re.search(buf.text):
         buf.translate(tables.one)
 
 
-def _collapse_ws(buf: _Buf) -> None:
-    """Runs of white space to one space; none at either end."""
-    text = buf.text
-    edits = [(m.start(), m.end(), " ") for m in _WS_RUN_RE.finditer(text)]
-    if text[:1].isspace():
-        end = len(text) - len(text.lstrip())
+def _collapse_ws(buf: _Buf, lone: bool = True) -> None:
+    """Runs of white space to one space; none at either end.
+
+    Lone tabs, newlines and other spaces become " " first (1:1, spans unchanged;
+    skipped with ``lone=False`` when the text can hold no white space but " ");
+    then runs of spaces, found by a literal scan, become one space whose span
+    covers the whole run.
+    """
+    text = _WS_ONE_RE.sub(" ", buf.text) if lone else buf.text
+    buf.text = text
+    edits = [(m.start(), m.end(), " ") for m in _SPACE_RUN_RE.finditer(text)] if "  " in text else []
+    if text[:1] == " ":
+        end = len(text) - len(text.lstrip(" "))
         edits = [(0, end, "")] + [e for e in edits if e[0] >= end]
-    if text[-1:].isspace():
-        start = len(text.rstrip())
+    if text[-1:] == " ":
+        start = len(text.rstrip(" "))
         edits = [e for e in edits if e[1] <= start] + [(start, len(text), "")]
-    buf.edit(edits)
-    if _WS_ONE_RE.search(buf.text):  # lone tab/newline/...: 1:1, spans unchanged
-        buf.text = _WS_ONE_RE.sub(" ", buf.text)
+    if edits:
+        buf.edit(edits)
 
 
 # ---------------------------------------------------------------------------
@@ -321,6 +370,9 @@ def _converter(name: str, fold: str = "") -> Any:
     join its first dictionary group, so that they cost no extra pass.
     """
     key = (name, fold)
+    cc = _opencc.get(key)
+    if cc is not None:
+        return cc
     with _opencc_lock:
         if key not in _opencc:
             import opencc
@@ -441,12 +493,20 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "
 _SEP_RE = re.compile(f"[{_SEPS}]{{1,3}}(?=[{_CJK}])")  # 蟑-螂 暴.徒
 # 曱 甴: a space between CJK characters when one side is an isolated character
 # (a separator such as 曱-甴 keeps a run together)
-_SP_LEFT_RE = re.compile(f"(?P<sp> )(?:(?<=^[{_CJK}] )|(?<=[^{_CJK}{_SEPS}][{_CJK}] ))(?=[{_CJK}])")
-_SP_RIGHT_RE = re.compile(f"(?P<sp> )(?<=[{_CJK}] )[{_CJK}](?![{_CJK}{_SEPS}])")
-_SPACED_RE = re.compile(r"[A-Za-z](?:[ ._*-][A-Za-z]){3,}(?![\w])")  # c o c k r o a c h, r.a.t.s
+_SP_RE = re.compile(
+    f"(?P<sp> )(?:"
+    f"(?:(?<=^[{_CJK}] )|(?<=[^{_CJK}{_SEPS}][{_CJK}] ))(?=[{_CJK}])"  # isolated character on the left
+    f"|(?<=[{_CJK}] )[{_CJK}](?![{_CJK}{_SEPS}])"  # isolated character on the right
+    f")"
+)
+_SPACED_RE = re.compile(
+    r"[ ._*-][A-Za-z][ ._*-][A-Za-z](?<=[A-Za-z][ ._*-][A-Za-z][ ._*-][A-Za-z])(?:[ ._*-][A-Za-z])+(?![\w])"
+)
 _LEET_RE = re.compile(r"[013457@$!](?<=[A-Za-z][013457@$!])[013457@$!]*(?=[A-Za-z])")  # c0ckr0ach
-_REPEAT_LETTER_RE = re.compile(r"([A-Za-z])\1\1+")  # sooooo
-_REPEAT_PUNCT_RE = re.compile(r"([^\w\s])\1\1\1+")  # !!!!!!
+# one scan for runs of three or more of a character; Python then keeps the Latin
+# letters (sooooo -> so) and the punctuation runs of four or more (!!!!!! -> !!!)
+_REPEAT_RE = re.compile(r"(.)\1\1+")
+_WORD_OR_SPACE_RE = re.compile(r"[\w\s]")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -454,23 +514,22 @@ def _is_cjk(ch: str) -> bool:
 
 
 _ASCII_LETTER_RE = re.compile("[A-Za-z]")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def _deobfuscate(buf: _Buf) -> None:
     text = buf.text
     edits: list[tuple[int, int, str]] = []
-    if _HAS_CJK_RE.search(text):
+    if not text.isascii() and _HAS_CJK_RE.search(text):
         for m in _SEP_RE.finditer(text):
             if m.start() and _is_cjk(text[m.start() - 1]):
                 edits.append((m.start(), m.end(), ""))
-        for pattern in (_SP_LEFT_RE, _SP_RIGHT_RE):
-            for m in pattern.finditer(text):
-                s = m.end("sp") - 1
-                edits.append((s, s + 1, ""))
-    latin = _ASCII_LETTER_RE.search(text) is not None
-    if latin:
+        for m in _SP_RE.finditer(text):
+            s = m.start()
+            edits.append((s, s + 1, ""))
+    if _ASCII_LETTER_RE.search(text) is not None:
         for m in _SPACED_RE.finditer(text):
-            s, e = m.start(), m.end()
+            s, e = m.start() - 1, m.end()
             if s and (text[s - 1].isalnum() or text[s - 1] in "@#_"):
                 s += 2  # the match began inside a word ("the c o c k ..."): start at the next letter
             if (e - s + 1) // 2 >= 4:
@@ -478,10 +537,13 @@ def _deobfuscate(buf: _Buf) -> None:
                 edits.extend((i, i + 1, "") for i in range(s + 1, e, 2))
         for m in _LEET_RE.finditer(text):
             edits.extend((i, i + 1, _LEET[text[i]]) for i in range(m.start(), m.end()))
-        for m in _REPEAT_LETTER_RE.finditer(text):
-            edits.append((m.start(), m.end(), text[m.start()]))
-    for m in _REPEAT_PUNCT_RE.finditer(text):
-        edits.append((m.start(), m.end(), text[m.start()] * 3))
+    for m in _REPEAT_RE.finditer(text):
+        s, e = m.span()
+        ch = text[s]
+        if ch in _ASCII_LETTERS:
+            edits.append((s, e, ch))
+        elif e - s >= 4 and _WORD_OR_SPACE_RE.match(ch) is None:
+            edits.append((s, e, ch * 3))
     if not edits:
         return
     edits.sort()
@@ -528,24 +590,27 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     if not isinstance(cfg, NormalizeConfig):
         raise TypeError(f"config must be a NormalizeConfig, got {type(cfg).__name__}")
     buf = _Buf(text)
-    has_cjk = cfg.script != "keep" and _HAS_CJK_RE.search(text) is not None
+    has_cjk = cfg.script != "keep" and not text.isascii() and _HAS_CJK_RE.search(text) is not None
     # when OpenCC runs anyway, the 1:1 folds ride along in its first dictionary group
     fuse = has_cjk and cfg.unicode and cfg.collapse_whitespace
-    if cfg.unicode:
+    # plain ASCII (no control characters, tabs, newlines or backquotes; the common
+    # English post) needs no Unicode clean-up and holds no white space but " "
+    plain = text.isascii() and _ASCII_SPECIAL_RE.search(text) is None
+    if cfg.unicode and not plain:
         _clean_unicode(buf, fold_1to1=not fuse)
-    elif _SURROGATE_RE.search(buf.text):  # OpenCC cannot encode lone surrogates
+    elif not cfg.unicode and _SURROGATE_RE.search(buf.text):  # OpenCC cannot encode lone surrogates
         buf.text = _SURROGATE_RE.sub("\ufffd", buf.text)
     if cfg.collapse_whitespace:
-        _collapse_ws(buf)
+        _collapse_ws(buf, lone=not plain)
     if has_cjk:
         _convert_script(buf, cfg.script, ("fold+hk" if cfg.map_hk_chars else "fold") if fuse else "")
-    if cfg.map_hk_chars and not fuse and _HK_RE.search(buf.text):
+    if cfg.map_hk_chars and not fuse and not buf.text.isascii() and _HK_RE.search(buf.text):
         buf.translate(_hk_table(cfg.script))
     if cfg.deobfuscate:
         before = len(buf.text)
         _deobfuscate(buf)
         if cfg.collapse_whitespace and len(buf.text) != before:
-            _collapse_ws(buf)
+            _collapse_ws(buf, lone=False)  # de-obfuscation only deletes or writes non-space characters
     if cfg.placeholders:
         _placeholders(buf)
-    return Normalized(original=text, text=buf.text, _starts=buf.starts, _ends=buf.ends)
+    return Normalized(original=text, text=buf.text, _layers=tuple(buf.layers))

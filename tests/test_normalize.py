@@ -116,6 +116,23 @@ def test_edge_inputs_give_valid_results() -> None:
     assert nb.to_original(0, len(nb.text)) == (0, len(big.rstrip()))
 
 
+def test_ascii_fast_path_matches_the_general_path() -> None:
+    """Plain ASCII skips the Unicode steps; ASCII with controls, tabs or backquotes must not."""
+    n = normalize(" a\tb`c\x00d  e\x7f ")
+    assert n.text == "a b'cd e"
+    assert [n.original[slice(*n.char_span(i))] for i in range(len(n.text))] == ["a", "\t", "b", "`", "c", "d", "  ", "e"]
+    plain = normalize("  so cooool  ")
+    assert plain.text == "so col"
+    assert plain.original[slice(*plain.to_original(3, 6))] == "cooool"
+
+
+def test_offsets_are_built_on_first_use() -> None:
+    n = normalize("暴.徒 and c0ckr0ach")
+    assert "_index" not in n.__dict__  # nothing composed yet
+    assert n.original[slice(*n.to_original(0, 2))] == "暴.徒"
+    assert "_index" in n.__dict__
+
+
 # ---- property tests ---------------------------------------------------------------------------------
 _alphabet = st.sampled_from(
     list("abcXYZ019 \t\n.-_*@#$!") + list("蟑螂暴徒這些廢青曱甴噉嚿撚閪戇嘥裏乾臺衞线里")
