@@ -191,8 +191,9 @@ class Detector:
             raise FileNotFoundError(f"{weights} not found")
         cfg = DetectorConfig.from_dict(json.loads(cfg_path.read_text(encoding="utf-8")))
         mc = ModelConfig.from_dict(cfg.model)
-        encoder, tokenizer, _ = _load_encoder(backbone_dir or mc.base_model)
         merged = merge_adapters and mc.finetune == "lora"
+        # merged LoRA is inference only: plain-torch encoder, no transformers import (framing.encoder)
+        encoder, tokenizer, _ = _load_encoder(backbone_dir or mc.base_model, fast=merged)
         net = FrameClassifier(encoder, encoder.config.hidden_size, len(cfg.labels), mc, merged=merged)
         if merged:
             net.load_merged_lora(load_file(str(weights)))
@@ -318,10 +319,12 @@ class Detector:
         return self.detect_many([text], evidence=evidence)[0]
 
 
-def _load_encoder(spec: str) -> tuple[Any, Any, str | None]:
-    """Encoder and tokenizer for a backbone spec (safetensors only, never remote code)."""
-    from transformers import AutoModel, AutoTokenizer
+def _load_encoder(spec: str, fast: bool = False) -> tuple[Any, Any, str | None]:
+    """Encoder and tokenizer for a backbone spec (safetensors only, never remote code).
 
+    ``fast``: for inference, a plain BERT directory loads as :class:`framing.encoder.BertEncoder`
+    with a ``tokenizers`` tokenizer, which skips importing transformers (seconds of start-up).
+    """
     if os.path.isdir(spec):  # a local standard directory is used as is
         path, sha = spec, None
     else:
@@ -329,6 +332,13 @@ def _load_encoder(spec: str) -> tuple[Any, Any, str | None]:
 
         rb = resolve_backbone(spec)
         path, sha = rb.path, rb.sha256
+    if fast:
+        from .encoder import FastTokenizer, load_fast_encoder, supports_fast_path
+
+        if supports_fast_path(path):
+            return load_fast_encoder(path), FastTokenizer(path), sha
+    from transformers import AutoModel, AutoTokenizer
+
     encoder = AutoModel.from_pretrained(path, use_safetensors=True)
     tokenizer = AutoTokenizer.from_pretrained(path)
     return encoder, tokenizer, sha

@@ -62,6 +62,8 @@ def merged_encoder(det: Any, copy_model: bool = True) -> Any:
     if det.quantize:
         raise ValueError("export the fp32 detector (load it without quantize='int8')")
     encoder = copy.deepcopy(det.model.encoder) if copy_model else det.model.encoder
+    if hasattr(encoder, "to_transformers"):  # framing.encoder's plain-torch BERT
+        encoder = encoder.to_transformers()
     if hasattr(encoder, "merge_and_unload"):
         encoder = encoder.merge_and_unload()
     encoder.eval()
@@ -273,7 +275,8 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         tc.save_pretrained(str(tmp))
-        tok = copy.deepcopy(det.tokenizer)
+        tok = det.tokenizer.to_transformers() if hasattr(det.tokenizer, "to_transformers") \
+            else copy.deepcopy(det.tokenizer)
         tok.model_max_length = det.model_config.max_length
         tok.save_pretrained(str(tmp))
         del tc

@@ -112,6 +112,9 @@ class FrameClassifier(nn.Module):
                 kb = ka[: -len(a_end)] + b_end
                 name = ka[len(prefix): -len(a_end)]
                 mod = modules.get(name)
+                if mod is None and name.startswith("pooler.") and kb in state:
+                    used |= {ka, kb}  # an encoder without the (unused) pooler: nothing to fold into
+                    continue
                 if kb not in state or not isinstance(mod, nn.Linear):
                     raise ValueError(f"checkpoint does not fit the model: no linear layer {name!r} for {ka}")
                 mod.weight += (state[kb].to(mod.weight.dtype) @ state[ka].to(mod.weight.dtype)) * scale

@@ -75,3 +75,25 @@ def test_script_invariance(det, data_dir: Path) -> None:  # type: ignore[no-unty
     print(f"\nsame labels {same}/{len(a)}; scores within 0.05 {close}/{len(a)}")
     assert same / len(a) >= 0.99
     assert close / len(a) >= 0.99
+
+
+def test_fast_encoder_equals_transformers(det, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The plain-torch inference encoder (framing.encoder) against transformers + peft on 300 real posts."""
+    from framing.detector import Detector
+    from framing.encoder import BertEncoder
+
+    assert isinstance(det.model.encoder, BertEncoder)
+    rng = random.Random(11)
+    pool = [json.loads(x)["text"] for name in ("hk_io", "lihkg")
+            for x in open(data_dir / name / "pool.jsonl", encoding="utf-8")]
+    texts = rng.sample(pool, 300)
+    from framing.default import default_model_dir
+
+    path = Path(os.environ.get("FRAMING_MODEL_UNDER_TEST", default_model_dir()))
+    ref = Detector.from_pretrained(path, merge_adapters=False)
+    assert not isinstance(ref.model.encoder, BertEncoder)
+    a, b = det.detect_many(texts), ref.detect_many(texts)
+    diff = max(abs(x.scores[k] - y.scores[k]) for x, y in zip(a, b) for k in x.scores)
+    print(f"\nmax score difference {diff:.2e}; same labels {sum(x.labels == y.labels for x, y in zip(a, b))}/300")
+    assert diff <= 1e-5
+    assert [x.labels for x in a] == [y.labels for y in b]
