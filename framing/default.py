@@ -32,11 +32,11 @@ def get_default_detector() -> Detector:
         return _default
 
 
-def detect(text: str) -> Detection:
-    """Detect frames in one text with the default detector."""
-    return get_default_detector().detect(text)
+def detect(text: str, evidence: bool = True) -> Detection:
+    """Detect frames in one text with the default detector (``evidence=False``: no evidence spans, faster)."""
+    return get_default_detector().detect(text, evidence=evidence)
 
 
-def detect_many(texts: Iterable[str], batch_size: int = 32) -> list[Detection]:
+def detect_many(texts: Iterable[str], batch_size: int = 32, evidence: bool = True) -> list[Detection]:
     """Detect frames in many texts with the default detector; one Detection per text, in order."""
-    return get_default_detector().detect_many(list(texts), batch_size=batch_size)
+    return get_default_detector().detect_many(list(texts), batch_size=batch_size, evidence=evidence)

@@ -226,6 +226,17 @@ def _text_of(row: Row, field: str) -> tuple[str | None, str | None]:
     return v, None
 
 
+#: what a scored row adds; an error row has ``error`` instead
+RESULT_KEYS = ("labels", "scores", "language", "evidence")
+
+
+def record_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with every output column (Arrow/Parquet: nulls where unused) in the shape of :func:`_record`."""
+    if row.get("error"):
+        return {k: v for k, v in row.items() if k not in RESULT_KEYS}
+    return {k: v for k, v in row.items() if k != "error"}
+
+
 def _record(rid: Any, det: "Detection | None", error: str | None, kept: dict[str, Any], evidence: bool) -> dict:
     if error is not None or det is None:
         rec: dict[str, Any] = {"id": rid, "error": error or "not scored"}

@@ -61,6 +61,20 @@ def test_detect_returns_one_type(trained: tuple[Detector, Path]) -> None:
         det.detect_many(["ok", 3])  # type: ignore[list-item]
 
 
+def test_module_level_functions_use_the_default_detector(trained: tuple[Detector, Path],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import framing
+    from framing import default
+
+    det, _ = trained
+    monkeypatch.setattr(default, "_default", det)
+    one = framing.detect("暴徒勾结外国势力", evidence=False)
+    many = framing.detect_many(["暴徒勾结外国势力", "今天天气很好"], evidence=False)
+    assert isinstance(one, Detection) and [type(d) for d in many] == [Detection, Detection]
+    assert one.evidence == () and one.scores == many[0].scores
+    assert framing.detect("暴徒勾结外国势力").scores == one.scores
+
+
 def test_save_load_round_trip(trained: tuple[Detector, Path]) -> None:
     det, out = trained
     assert (out / "model.safetensors").exists() and (out / "README.md").exists()
@@ -165,6 +179,31 @@ def test_int8(trained: tuple[Detector, Path]) -> None:
     assert set(d.scores) == set(LABELS)
     with pytest.raises(ValueError):
         Detector.from_pretrained(out, quantize="int4")
+
+
+@pytest.mark.parametrize("full_range", [True, False])
+def test_int8_layers_and_activation_range(trained: tuple[Detector, Path], full_range: bool) -> None:
+    import copy
+
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    from framing.quantize import _FullRangeDynamicLinear, quantize_int8
+
+    _, out = trained
+    fp32 = Detector.from_pretrained(out)
+    q = quantize_int8(copy.deepcopy(fp32.model), full_range=full_range)
+    kinds = {n: type(m) for n, m in q.named_modules() if isinstance(m, (torch.nn.Linear, DynamicLinear))}
+    ffn_out = {n for n in kinds if n.endswith("output.dense") and "attention" not in n}
+    assert ffn_out and all(kinds[n] is torch.nn.Linear for n in ffn_out)  # the feed-forward outputs stay fp32
+    quantised = {n for n in kinds if n not in ffn_out}
+    assert quantised and all(issubclass(kinds[n], DynamicLinear) for n in quantised)
+    assert all((kinds[n] is _FullRangeDynamicLinear) == full_range for n in quantised)
+    ids = torch.tensor([[2, 10, 11, 12, 3]])
+    mask = torch.ones_like(ids)
+    with torch.inference_mode():
+        ref, got = fp32.model(input_ids=ids, attention_mask=mask), q(input_ids=ids, attention_mask=mask)
+    assert torch.allclose(ref, got, atol=0.05)
 
 
 def test_refuses_pickle_and_bad_dirs(tmp_path: Path, trained: tuple[Detector, Path]) -> None:

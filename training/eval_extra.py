@@ -5,7 +5,8 @@
   flags with any label. Which texts those are comes from the annotations, not from
   a model: authored texts of kind ``counter-speech`` or ``reporting``, and source
   texts whose annotator note says counter-speech, reporting or quoting.
-- int8 parity: labels of ``Detector(quantize="int8")`` against fp32, per text.
+- int8 parity: labels of ``Detector(quantize="int8")`` against fp32, per text (and, on a CPU
+  with VNNI, of the 7-bit activations other CPUs get).
 - ONNX parity: ``framing export --onnx`` graphs (fp32 and int8) through ``OnnxDetector``.
 
 Writes docs/results/extra.json and prints the markdown for docs/results.md.
@@ -52,6 +53,7 @@ def main() -> None:
     from framing.detector import Detector
     from framing.export import export_detector
     from framing.onnx_model import OnnxDetector
+    from framing.quantize import full_range_activations, quantize_int8
 
     test = build.build(args.data_dir, weak=False)["test"]
     texts, ids = test["text"], test["id"]
@@ -60,6 +62,10 @@ def main() -> None:
     fp32 = Detector.from_pretrained(model)
     ref = fp32.detect_many(texts, evidence=False)
     runs = {"int8 (torch dynamic)": Detector.from_pretrained(model, quantize="int8")}
+    if full_range_activations():  # also the 7-bit activations that CPUs without VNNI get
+        seven = Detector.from_pretrained(model)
+        seven.model, seven.quantize = quantize_int8(seven.model, full_range=False), "int8"
+        runs["int8 (torch dynamic, 7-bit activations)"] = seven
     with tempfile.TemporaryDirectory() as tmp:
         out = export_detector(fp32, Path(tmp) / "export", onnx=True)
         runs["ONNX fp32"] = OnnxDetector.from_export(out)

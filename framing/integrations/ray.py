@@ -22,7 +22,8 @@ import time
 from typing import Any, Mapping
 
 from ..io import Row, arrow_schema, check_columns, guess_format, open_input, parse_jsonl_line, records_to_table
-from ..score import OUTPUT_FIELDS, ScoreOptions, ScoreSummary, _score_chunk, _validate, with_thresholds
+from ..score import (OUTPUT_FIELDS, ScoreOptions, ScoreSummary, _score_chunk, _validate, record_from_row,
+                     with_thresholds)
 
 __all__ = ["RayScorer", "read_jsonl_lines", "score_file_ray"]
 
@@ -197,11 +198,9 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
                         rec["error"] = f"{rec['error']} (row {n})"
                 if not o.evidence:
                     rec["evidence"] = None
-                if rec.get("error"):  # the same keys as framing score's records
+                rec = record_from_row(rec)  # the same keys as framing score's records
+                if "error" in rec:
                     errors += 1
-                    rec = {k: v for k, v in rec.items() if k not in ("labels", "scores", "language", "evidence")}
-                else:
-                    del rec["error"]
                 for lab in rec.get("labels") or ():
                     counts[lab] += 1
                 recs.append(rec)
