@@ -155,6 +155,18 @@ def test_in_memory_detector_keeps_its_adapters(backbone: Path, tmp_path: Path) -
     assert torch.allclose(torch.stack(det.logits_many(TEXTS)[0]), before)
 
 
+def test_short_window_skips_long_check_texts(backbone: Path, tmp_path: Path) -> None:
+    """A model whose window is shorter than some check texts: those are skipped, not failed."""
+    mc = ModelConfig(base_model=str(backbone), max_length=12)
+    det = _randomise(Detector.build(LABELS, mc, backbone_dir=str(backbone)), 3)
+    long_text = "these people are rats and must be cleaned out of every street today"
+    assert len(det._windows(long_text)) > 1
+    out = export_detector(det, tmp_path / "e", check_texts=(long_text, "a b"))
+    assert json.loads((out / EXPORT_CONFIG).read_text())["parity_check"]["texts"] == 1
+    with pytest.raises(ValueError, match="fits in one window"):
+        export_detector(det, tmp_path / "f", check_texts=(long_text,))
+
+
 def test_overwrite_rules_and_cli(saved_lora: Path, tmp_path: Path) -> None:
     saved = saved_lora
     from click.testing import CliRunner
