@@ -172,8 +172,7 @@ class OnnxDetector(Detector):
     def from_export(cls, path: str | os.PathLike[str], *, int8: bool = False, threads: int | None = None
                     ) -> "OnnxDetector":
         """Load ``model.onnx`` (or ``model_int8.onnx``), the tokenizer and the calibration of an export directory."""
-        from transformers import AutoTokenizer
-
+        from .encoder import FastTokenizer
         from .export import EXPORT_CONFIG
 
         ort = _need("onnxruntime")
@@ -189,7 +188,12 @@ class OnnxDetector(Detector):
             opts.intra_op_num_threads = threads
         session = ort.InferenceSession(str(path / name), opts, providers=["CPUExecutionProvider"])
         config = DetectorConfig.from_dict(meta["detector_config"])
-        return cls(session, AutoTokenizer.from_pretrained(str(path)), config, "onnx-int8" if int8 else "onnx")
+        tokenizer: Any = FastTokenizer(path) if (path / "tokenizer.json").is_file() else None
+        if tokenizer is None or tokenizer.cls_token_id is None or tokenizer.sep_token_id is None:
+            from transformers import AutoTokenizer  # no tokenizer.json, or special tokens it cannot read
+
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+        return cls(session, tokenizer, config, "onnx-int8" if int8 else "onnx")
 
     def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
         raise ValueError("an OnnxDetector cannot be saved as a framing model; save the torch Detector")

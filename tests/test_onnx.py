@@ -35,6 +35,9 @@ def test_onnx_matches_detector(exported: tuple[Detector, Path]) -> None:
     assert meta["onnx"]["file"] == ONNX_NAME and meta["onnx"]["max_abs_logit_diff"] <= 1e-4
     assert "## ONNX" in (out / "README.md").read_text(encoding="utf-8")
     onnx = OnnxDetector.from_export(out)
+    from framing.encoder import FastTokenizer
+
+    assert isinstance(onnx.tokenizer, FastTokenizer)  # serving ONNX does not import transformers' tokenizers
     want, got = det.detect_many(TEXTS), onnx.detect_many(TEXTS)  # incl. a text longer than the window
     for w, g in zip(want, got):
         assert w.labels == g.labels and w.language == g.language
