@@ -201,10 +201,6 @@ def load_fast_encoder(path: str | os.PathLike[str]) -> BertEncoder:
     return model.eval()
 
 
-class _Encoding(dict):  # type: ignore[type-arg]
-    """A dict of lists or tensors, like transformers' ``BatchEncoding`` for one text."""
-
-
 class FastTokenizer:
     """The subset of a transformers fast tokenizer framing's inference uses, on ``tokenizers`` directly."""
 
@@ -231,7 +227,7 @@ class FastTokenizer:
 
     def __call__(self, text: str, add_special_tokens: bool = True, return_offsets_mapping: bool = False,
                  truncation: bool = False, max_length: int | None = None, return_tensors: str | None = None,
-                 verbose: bool = True) -> _Encoding:
+                 verbose: bool = True) -> dict[str, Any]:
         enc = self._tok.encode(text, add_special_tokens=add_special_tokens)
         ids, offsets = list(enc.ids), list(enc.offsets)
         if truncation and max_length is not None and len(ids) > max_length:
@@ -239,7 +235,7 @@ class FastTokenizer:
                 ids, offsets = ids[:max_length - 1] + ids[-1:], offsets[:max_length - 1] + offsets[-1:]
             else:
                 ids, offsets = ids[:max_length], offsets[:max_length]
-        out = _Encoding(input_ids=ids, attention_mask=[1] * len(ids))
+        out: dict[str, Any] = {"input_ids": ids, "attention_mask": [1] * len(ids)}
         if return_offsets_mapping:
             out["offset_mapping"] = offsets
         if return_tensors == "pt":

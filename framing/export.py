@@ -286,8 +286,7 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
                   str(tmp / HEAD_NAME), metadata={"format": "pt", "labels": json.dumps(list(det.labels))})
         # the check: load back with plain transformers, compare with the detector's raw logits
         # texts that fit one window: longer ones are windowed by framing but truncated by a plain model
-        texts = [t for t in check_texts if len(det._windows(normalize(t, det.norm_config).text)) == 1
-                 and normalize(t, det.norm_config).text]
+        texts = [t for t in check_texts if _fits_one_window(det, normalize(t, det.norm_config).text)]
         if check_texts and not texts:
             raise ValueError(f"none of the {len(check_texts)} check texts fits in one window of "
                              f"{det.model_config.max_length} tokens; pass shorter check_texts")
@@ -310,6 +309,10 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _fits_one_window(det: Any, text: str) -> bool:
+    return bool(text) and len(det._windows(text)) == 1
 
 
 def _public_permissions(path: Path) -> None:

@@ -88,7 +88,6 @@ _QUOTES = {
 }
 # pure character classes (no look-behind) so that scanning stays in C
 _WS_ONE_RE = re.compile(r"[^\S ]")
-_ASCII_SPECIAL_RE = re.compile(r"[\x00-\x1f\x7f`]")  # ASCII characters the clean-up and white space steps rewrite
 _SPACE_RUN_RE = re.compile(" {2,}")
 
 _tables_lock = threading.Lock()
@@ -135,6 +134,10 @@ class _UnicodeTables:
         # ASCII input: the rare edits there are all removals (control characters)
         self.ascii_rare_re = re.compile(f"[{_char_class(c for c in map(chr, range(128)) if self.rare_re.match(c))}]")
         self.ascii_one_re = re.compile(f"[{_char_class(chr(c) for c in one if c < 128)}]")
+        # what the clean-up and white-space steps rewrite in ASCII: with none of it, a text skips them
+        special = (c for c in map(chr, range(128))
+                   if self.ascii_rare_re.match(c) or self.ascii_one_re.match(c) or _WS_ONE_RE.match(c))
+        self.ascii_special_re = re.compile(f"[{_char_class(special)}]")
 
 
 def _unicode_tables() -> _UnicodeTables:
@@ -437,7 +440,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     fuse = has_cjk and cfg.unicode and cfg.collapse_whitespace
     # plain ASCII (no control characters, tabs, newlines or backquotes; the common
     # English post) needs no Unicode clean-up and holds no white space but " "
-    plain = text.isascii() and _ASCII_SPECIAL_RE.search(text) is None
+    plain = text.isascii() and _unicode_tables().ascii_special_re.search(text) is None
     if cfg.unicode and not plain:
         _clean_unicode(buf, fold_1to1=not fuse)
     elif not cfg.unicode and _SURROGATE_RE.search(buf.text):  # OpenCC cannot encode lone surrogates

@@ -108,7 +108,7 @@ def _ffn_output_matmuls(path: Path) -> list[str]:
     """Names of the MatMuls fed by a GELU: the feed-forward output layers, kept fp32 in the int8 graph.
 
     Their activations carry the outliers of transformer encoders; the torch int8 path
-    keeps the same layers in fp32 (see ``Detector``).
+    keeps the same layers in fp32 (``framing.quantize``, by module name).
     """
     import onnx
 
