@@ -26,10 +26,7 @@ Steps, in order, each switchable in :class:`NormalizeConfig`:
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -73,8 +70,9 @@ class NormalizeConfig:
 
 _REMOVE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u200e\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0e\ufeff\uffa0\U000e0000-\U000e007f\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    "\u2060-\u206f\u3164\ufe00-\ufe0e\ufeff\uffa0\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 )
+_REMOVE_ASTRAL = "\U000e0000-\U000e007f"  # tag characters
 # U+FE0F (emoji presentation selector) is kept: it belongs to the emoji. The
 # zero-width joiner is removed except inside emoji sequences (👨\u200d👩\u200d👧).
 _EMOJI_RE = re.compile("[\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff]")
@@ -86,12 +84,44 @@ _QUOTES = {
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\ufe58": "-", "\ufe63": "-", "\uff0d": "-", "\t": " ", "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " ",
 }
-# pure character classes (no look-behind) so that scanning stays in C
-_WS_ONE_RE = re.compile(r"[^\S ]")
+# pure character classes (no look-behind) so that scanning stays in C; white
+# space other than " " is spelled out (a category test costs twice a bitmap)
+_WS_ONE_RE = re.compile("[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " ") + "]")
 _SPACE_RUN_RE = re.compile(" {2,}")
 
 _tables_lock = threading.Lock()
 _tables: dict[str, Any] = {}
+
+
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _Chars:
+    """A character class to search for, split in two scans for speed.
+
+    sre tests a class of BMP characters against a bitmap, but a class holding any
+    astral character against a list of ranges (3-10x slower); the astral part is
+    a second scan, run only when the text holds an astral character. ``re`` is
+    the whole class, for ``sub`` and ``finditer``.
+    """
+
+    def __init__(self, bmp: str, astral: str = "") -> None:
+        self.re = re.compile(f"[{bmp}{astral}]")
+        self._bmp = re.compile(f"[{bmp}]")
+        self._astral = re.compile(f"[{astral}]") if astral else None
+
+    @classmethod
+    def of(cls, chars: Iterable[str], bmp: str = "", astral: str = "") -> "_Chars":
+        pool = set(chars)
+        return cls(_char_class(c for c in pool if c <= "\uffff") + bmp,
+                   _char_class(c for c in pool if c > "\uffff") + astral)
+
+    def search(self, text: str) -> bool:
+        if self._bmp.search(text) is not None:
+            return True
+        if self._astral is None or _ASTRAL_RE.search(text) is None:
+            return False
+        return self._astral.search(text) is not None
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -115,7 +145,7 @@ class _UnicodeTables:
         for lo, hi in ranges:
             for cp in range(lo, hi):
                 ch = chr(cp)
-                if unicodedata.category(ch) == "Mn" or re.match(f"[{_REMOVE}]", ch):
+                if unicodedata.category(ch) == "Mn" or re.match(f"[{_REMOVE}{_REMOVE_ASTRAL}]", ch):
                     continue
                 folded = unicodedata.normalize("NFKC", ch)
                 if folded == ch:
@@ -128,11 +158,11 @@ class _UnicodeTables:
         for k, v in _QUOTES.items():
             one[ord(k)] = ord(v)
         self.one = one
-        self.one_re = re.compile(f"[{_char_class(chr(c) for c in one)}]")
+        self.one_chars = _Chars.of(chr(c) for c in one)
         self.multi = multi
-        self.rare_re = re.compile(f"[{_REMOVE}\u200d{_SURROGATES}{_char_class(multi)}]")
+        self.rare = _Chars.of(multi, bmp=f"{_REMOVE}\u200d{_SURROGATES}", astral=_REMOVE_ASTRAL)
         # ASCII input: the rare edits there are all removals (control characters)
-        self.ascii_rare_re = re.compile(f"[{_char_class(c for c in map(chr, range(128)) if self.rare_re.match(c))}]")
+        self.ascii_rare_re = re.compile(f"[{_char_class(c for c in map(chr, range(128)) if self.rare.re.match(c))}]")
         self.ascii_one_re = re.compile(f"[{_char_class(chr(c) for c in one if c < 128)}]")
         # what the clean-up and white-space steps rewrite in ASCII: with none of it, a text skips them
         special = (c for c in map(chr, range(128))
@@ -173,9 +203,9 @@ def _clean_unicode(buf: _Buf, fold_1to1: bool = True) -> None:
         if fold_1to1 and tables.ascii_one_re.search(buf.text):
             buf.translate(tables.one)
         return
-    if tables.rare_re.search(text) is not None:
-        buf.sub(tables.rare_re, lambda m: _rare_edit(tables, text, m))
-    if fold_1to1 and tables.one_re.search(buf.text):
+    if tables.rare.search(text):
+        buf.sub(tables.rare.re, lambda m: _rare_edit(tables, text, m))
+    if fold_1to1 and tables.one_chars.search(buf.text):
         buf.translate(tables.one)
 
 
@@ -210,9 +240,10 @@ _opencc: dict[str, Any] = {}
 def _converter(name: str, fold: str = "") -> Any:
     """Cached OpenCC converter.
 
-    ``hktw2s`` folds both HK and TW variants in one pass; with ``fold`` set to
-    ``"fold"`` or ``"fold+hk"`` the 1:1 Unicode fold (and the HK characters)
-    join its first dictionary group, so that they cost no extra pass.
+    ``hktw2s`` folds both HK and TW variants in one pass, on framing's pinned
+    and merged dictionaries (framing.script); with ``fold`` set to ``"fold"`` or
+    ``"fold+hk"`` the 1:1 Unicode fold (and the HK characters) join its first
+    dictionary group, so that they cost no extra pass.
     """
     key = (name, fold)
     cc = _opencc.get(key)
@@ -220,41 +251,14 @@ def _converter(name: str, fold: str = "") -> Any:
         return cc
     with _opencc_lock:
         if key not in _opencc:
-            import opencc
+            if name == "hktw2s":
+                from .script import build_hktw2s
 
-            if name != "hktw2s":
-                _opencc[key] = opencc.OpenCC(name)
+                _opencc[key] = build_hktw2s(_fold_pairs(fold == "fold+hk") if fold else ())
             else:
-                share = opencc._opencc_share_dir
-                with open(os.path.join(share, "hk2s.json"), encoding="utf-8") as fh:
-                    cfg = json.load(fh)
-                cfg["name"] = "HK and TW Traditional variants to Simplified (framing)"
-                cfg["conversion_chain"][0]["dict"]["dicts"] += [
-                    {"type": "ocd2", "file": "TWVariantsRevPhrases.ocd2"},
-                    {"type": "ocd2", "file": "TWVariantsRev.ocd2"},
-                ]
+                import opencc
 
-                def absolutise(obj: Any) -> None:
-                    if isinstance(obj, dict):
-                        if "file" in obj:
-                            obj["file"] = os.path.join(share, obj["file"])
-                        for v in obj.values():
-                            absolutise(v)
-                    elif isinstance(obj, list):
-                        for v in obj:
-                            absolutise(v)
-
-                absolutise(cfg)
-                with tempfile.TemporaryDirectory(prefix="framing-opencc-") as tmp:
-                    if fold:
-                        dict_path = os.path.join(tmp, "fold.txt")
-                        with open(dict_path, "w", encoding="utf-8") as fh:
-                            fh.writelines(f"{k}\t{v}\n" for k, v in _fold_pairs(fold == "fold+hk"))
-                        cfg["conversion_chain"][0]["dict"]["dicts"].insert(0, {"type": "text", "file": dict_path})
-                    path = os.path.join(tmp, "hktw2s.json")
-                    with open(path, "w", encoding="utf-8") as fh:
-                        json.dump(cfg, fh)
-                    _opencc[key] = opencc.OpenCC(path)
+                _opencc[key] = opencc.OpenCC(name)
         return _opencc[key]
 
 
@@ -268,7 +272,7 @@ def _fold_pairs(map_hk: bool) -> tuple[tuple[str, str], ...]:
 
 
 _CHUNK_RE = re.compile(r"[^\s，。！？；：、,.!?;:]+[\s，。！？；：、,.!?;:]*|[\s，。！？；：、,.!?;:]+")
-_HAS_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_HAS_CJK = _Chars("\u3400-\u9fff\uf900-\ufaff", "\U00020000-\U0003134f")
 
 
 def _opencc_convert(buf: _Buf, name: str, fold: str = "") -> None:
@@ -335,13 +339,13 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "
 # One small regex per pattern, each starting with a character class or literal
 # (sre scans those in C; one big alternation is ~10x slower). The context a
 # pattern needs on its left is checked in Python on the few matches.
-_SEP_RE = re.compile(f"[{_SEPS}]{{1,3}}(?=[{_CJK}])")  # 蟑-螂 暴.徒
+_SEP_RE = re.compile(f"[{_SEPS}][{_SEPS}]{{0,2}}(?=[{_CJK}])")  # 蟑-螂 暴.徒 (a class first: sre scans for it in C)
 # 曱 甴: a space between CJK characters when one side is an isolated character
 # (a separator such as 曱-甴 keeps a run together)
 _SP_RE = re.compile(
-    f"(?P<sp> )(?:"
+    f"(?P<sp> )(?<=[{_CJK}] )(?:"  # a CJK character on the left first: most spaces fail there
     f"(?:(?<=^[{_CJK}] )|(?<=[^{_CJK}{_SEPS}][{_CJK}] ))(?=[{_CJK}])"  # isolated character on the left
-    f"|(?<=[{_CJK}] )[{_CJK}](?![{_CJK}{_SEPS}])"  # isolated character on the right
+    f"|[{_CJK}](?![{_CJK}{_SEPS}])"  # isolated character on the right
     f")"
 )
 _SPACED_RE = re.compile(
@@ -365,7 +369,7 @@ _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 def _deobfuscate(buf: _Buf) -> None:
     text = buf.text
     edits: list[tuple[int, int, str]] = []
-    if not text.isascii() and _HAS_CJK_RE.search(text):
+    if not text.isascii() and _HAS_CJK.search(text):
         for m in _SEP_RE.finditer(text):
             if m.start() and _is_cjk(text[m.start() - 1]):
                 edits.append((m.start(), m.end(), ""))
@@ -435,7 +439,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     if not isinstance(cfg, NormalizeConfig):
         raise TypeError(f"config must be a NormalizeConfig, got {type(cfg).__name__}")
     buf = _Buf(text)
-    has_cjk = cfg.script != "keep" and not text.isascii() and _HAS_CJK_RE.search(text) is not None
+    has_cjk = cfg.script != "keep" and not text.isascii() and _HAS_CJK.search(text)
     # when OpenCC runs anyway, the 1:1 folds ride along in its first dictionary group
     fuse = has_cjk and cfg.unicode and cfg.collapse_whitespace
     # plain ASCII (no control characters, tabs, newlines or backquotes; the common

@@ -202,3 +202,27 @@ def test_script_invariance(data_dir) -> None:  # type: ignore[no-untyped-def]
           f"(150 converted from genuine zh-Hans, 150 from genuine zh-Hant)")
     assert len(pairs) >= 300
     assert rate >= 0.99
+
+
+# ---- the fast character scans -------------------------------------------------------------------------
+def test_white_space_class_is_every_space_but_the_plain_one() -> None:
+    import re
+
+    from framing.normalizer import _WS_ONE_RE
+
+    everything = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    assert [m.start() for m in _WS_ONE_RE.finditer(everything)] == [
+        m.start() for m in re.finditer(r"[^\S ]", everything)]
+
+
+_scan_alphabet = st.sampled_from(list("a 暴\u3000\u200d\ufeff\U000e0041😂🄁𠀁\ud800ｃ") + ["\U00020001"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_scan_alphabet, max_size=12))
+def test_split_scans_find_what_the_whole_class_finds(text: str) -> None:
+    from framing.normalizer import _HAS_CJK, _unicode_tables
+
+    tables = _unicode_tables()
+    for chars in (tables.rare, tables.one_chars, _HAS_CJK):
+        assert chars.search(text) == (chars.re.search(text) is not None)
