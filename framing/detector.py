@@ -113,8 +113,6 @@ class Detector:
     """Multi-label frame detector. Thread-safe: ``detect_many`` may be called from several threads."""
 
     def __init__(self, model: Any, tokenizer: Any, config: DetectorConfig, quantize: str | None = None) -> None:
-        import torch
-
         from .model import ModelConfig
 
         self.config = config
@@ -227,7 +225,6 @@ class Detector:
         import torch
 
         _check_texts(texts)
-        mc = self.model_config
         norms = [normalize(t, self.norm_config) for t in texts]
         # windows: (text index, input ids); long texts are split with overlap
         windows: list[tuple[int, list[int]]] = []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .normalizer import Normalized
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .detector import Detection, Detector, Evidence
+    from .detector import Detector, Evidence
 
 __all__ = ["find_evidence", "model_attribution"]
 

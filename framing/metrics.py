@@ -8,7 +8,7 @@ and of the negative class, the figure the acceptance targets refer to.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 __all__ = ["prf", "report", "format_report", "fit_temperature", "best_threshold"]
 

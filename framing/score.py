@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .io import (OutputTarget, Row, arrow_schema, check_columns, guess_format, open_input, open_writer, peek_text_field,
-                 plain, read_output, resume_point, time_key, write_report)
+from .io import Row, check_columns, guess_format, open_input, peek_text_field, plain, time_key
+from .output import OutputTarget, arrow_schema, open_writer, read_output, resume_point, write_report
 
 if TYPE_CHECKING:  # pragma: no cover
     from .detector import Detection, Detector

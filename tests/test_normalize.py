@@ -208,7 +208,7 @@ def test_script_invariance(data_dir) -> None:  # type: ignore[no-untyped-def]
 def test_white_space_class_is_every_space_but_the_plain_one() -> None:
     import re
 
-    from framing.normalizer import _WS_ONE_RE
+    from framing.cleanup import _WS_ONE_RE
 
     everything = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
     assert [m.start() for m in _WS_ONE_RE.finditer(everything)] == [
@@ -221,8 +221,9 @@ _scan_alphabet = st.sampled_from(list("a 暴\u3000\u200d\ufeff\U000e0041😂🄁
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=_scan_alphabet, max_size=12))
 def test_split_scans_find_what_the_whole_class_finds(text: str) -> None:
-    from framing.normalizer import _HAS_CJK, _unicode_tables
+    from framing.cleanup import unicode_tables
+    from framing.normalizer import _HAS_CJK
 
-    tables = _unicode_tables()
+    tables = unicode_tables()
     for chars in (tables.rare, tables.one_chars, _HAS_CJK):
         assert chars.search(text) == (chars.re.search(text) is not None)

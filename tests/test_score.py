@@ -251,7 +251,7 @@ def test_kill_and_resume(tmp_path: Path, model_dir: Path, det: Any) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
 def test_resume_cuts_partial_csv_records(tmp_path: Path, det: Any, fmt: str) -> None:
-    from framing.io import read_output
+    from framing.output import read_output
     from framing.score import OUTPUT_FIELDS, ScoreOptions, score_file
 
     src, full = tmp_path / "in.csv", tmp_path / f"full.{fmt}"

@@ -90,8 +90,8 @@ def main() -> None:
               "parity": parity}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"Counter-speech / reporting texts in test (gold: no frame), flagged with any label "
-          f"(target <= 15%):\n\n| lang | texts | flagged | rate |\n|---|---|---|---|")
+    print("Counter-speech / reporting texts in test (gold: no frame), flagged with any label "
+          "(target <= 15%):\n\n| lang | texts | flagged | rate |\n|---|---|---|---|")
     for lang, f in flags.items():
         print(f"| {lang} | {f['texts']} | {f['flagged']} | {100 * f['rate']:.1f}% |")
     print(f"\nParity with the fp32 Detector on the {len(texts)} test texts:\n\n"

@@ -21,7 +21,8 @@ import os
 import time
 from typing import Any, Mapping
 
-from ..io import Row, arrow_schema, check_columns, guess_format, open_input, parse_jsonl_line, records_to_table
+from ..io import Row, check_columns, guess_format, open_input, parse_jsonl_line
+from ..output import arrow_schema, records_to_table
 from ..score import (OUTPUT_FIELDS, ScoreOptions, ScoreSummary, _score_chunk, _validate, record_from_row,
                      with_thresholds)
 
@@ -145,7 +146,7 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
     except ImportError as e:
         raise RuntimeError(f"--engine ray needs Ray Data: pip install 'framing[ray]' ({e})") from None
 
-    from ..io import OutputTarget, open_writer
+    from ..output import OutputTarget, open_writer
 
     o = options
     if input == "-" or output == "-":
