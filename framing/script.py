@@ -5,7 +5,9 @@ Simplified in one OpenCC run (``hktw2s``): OpenCC's ``hk2s`` chain with the
 Taiwan variant dictionaries added to its first group. The dictionaries are
 OpenCC's own, exported as text into ``framing/resources/opencc`` by
 ``tools/opencc_dicts.py``, so that a model's inputs do not drift with the
-installed OpenCC's data; only OpenCC's engine is used from the installed package.
+installed OpenCC's data; only OpenCC's engine is used from the installed package
+(1.4 or later: older engines lack the compatibility-ideograph stage and convert
+some texts differently).
 
 Why merge: OpenCC looks each position up in every dictionary of a group and
 takes the first dictionary with a match ("short circuit"). One merged
