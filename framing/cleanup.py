@@ -43,11 +43,10 @@ _QUOTES = {
 _WS_ONE_RE = re.compile("[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " ") + "]")
 _SPACE_RUN_RE = re.compile(" {2,}")
 
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+
 _tables_lock = threading.Lock()
 _tables: dict[str, Any] = {}
-
-
-_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 
 
 class Chars:
