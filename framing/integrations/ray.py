@@ -3,7 +3,7 @@
 Design: Ray Data reads the input (JSONL as raw byte lines with their line
 numbers, CSV/TSV with every column as a string, Parquet with only the needed columns) and hands batches to
 :class:`RayScorer` actors through ``map_batches``. Each actor parses and checks
-its rows with the same code as ``framing score`` (``framing.io`` /
+its rows with the same code as ``framing score`` (``framing.io``, ``framing.output``,
 ``framing.score``), so a bad row becomes an error record, never an exception,
 and returns a pyarrow batch with the columns and types of ``framing score``'s
 Parquet output. :func:`score_file_ray` runs the dataset with ``preserve_order``
