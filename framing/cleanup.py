@@ -7,8 +7,9 @@ The 1:1 folds go through ``str.translate`` (or ride inside OpenCC's pass, see
 framing.normalizer); removals and expansions are recorded on the offsets
 buffer so that every output character keeps its original span.
 
-Speed: every test is one sre scan over a pure character class, which sre runs
-in C; the tables are built once, lazily, and read without a lock.
+Speed: every test is an sre scan over a pure character class, which sre runs
+in C (a class with astral characters is split in two, see :class:`Chars`); the
+tables are built once, lazily, and read without a lock.
 """
 from __future__ import annotations
 
@@ -95,10 +96,11 @@ class UnicodeTables:
         one: dict[int, int] = {}
         multi: dict[str, str] = {}
         ranges = [(0xA0, 0x3400), (0xA000, 0xD800), (0xF900, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200)]
+        removed = re.compile(f"[{_REMOVE}{_REMOVE_ASTRAL}]")
         for lo, hi in ranges:
             for cp in range(lo, hi):
                 ch = chr(cp)
-                if unicodedata.category(ch) == "Mn" or re.match(f"[{_REMOVE}{_REMOVE_ASTRAL}]", ch):
+                if unicodedata.category(ch) == "Mn" or removed.match(ch):
                     continue
                 folded = unicodedata.normalize("NFKC", ch)
                 if folded == ch:

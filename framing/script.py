@@ -39,11 +39,16 @@ GROUPS: tuple[tuple[str, ...], ...] = (
 DICTIONARIES: tuple[str, ...] = tuple(dict.fromkeys((NORMALIZATION, SEGMENTATION, *(d for g in GROUPS for d in g))))
 
 
-def read_dictionary(name: str) -> list[tuple[str, str]]:
-    """One exported OpenCC dictionary as (key, value) pairs; a value may hold several candidates."""
+def _dictionary_path(name: str) -> Path:
     path = DICT_DIR / f"{name}.txt"
     if not path.exists():
         raise FileNotFoundError(f"OpenCC dictionary {path} is missing; rebuild with python tools/opencc_dicts.py")
+    return path
+
+
+def read_dictionary(name: str) -> list[tuple[str, str]]:
+    """One exported OpenCC dictionary as (key, value) pairs; a value may hold several candidates."""
+    path = _dictionary_path(name)
     pairs = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -79,10 +84,6 @@ def build_hktw2s(first: Iterable[tuple[str, str]] = ()) -> Any:
     groups = [merge_group([list(first), *(read_dictionary(d) for d in GROUPS[0])]),
               merge_group([read_dictionary(d) for d in GROUPS[1]])]
     with tempfile.TemporaryDirectory(prefix="framing-opencc-") as tmp:
-        files = {}
-        for name in (NORMALIZATION, SEGMENTATION):
-            files[name] = os.path.join(tmp, f"{name}.txt")
-            _write(files[name], read_dictionary(name))
         chain = []
         for i, group in enumerate(groups):
             path = os.path.join(tmp, f"step{i}.txt")
@@ -90,8 +91,9 @@ def build_hktw2s(first: Iterable[tuple[str, str]] = ()) -> Any:
             chain.append({"dict": {"type": "text", "file": path}})
         config = {
             "name": "HK and TW Traditional variants to Simplified (framing, merged groups)",
-            "normalization": [{"dict": {"type": "text", "file": files[NORMALIZATION]}}],
-            "segmentation": {"type": "mmseg", "dict": {"type": "text", "file": files[SEGMENTATION]}},
+            # the exported files are OpenCC text dictionaries: used in place
+            "normalization": [{"dict": {"type": "text", "file": str(_dictionary_path(NORMALIZATION))}}],
+            "segmentation": {"type": "mmseg", "dict": {"type": "text", "file": str(_dictionary_path(SEGMENTATION))}},
             "conversion_chain": chain,
         }
         path = os.path.join(tmp, "hktw2s.json")

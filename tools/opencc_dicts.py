@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from importlib.metadata import distribution
 from pathlib import Path
 
 import opencc
@@ -28,7 +29,10 @@ def main() -> None:
     tool = Path(opencc.clib.__file__).parent / "bin" / "opencc_dict"
     if not tool.exists():
         raise SystemExit(f"opencc_dict not found at {tool}; install an OpenCC wheel that ships it")
-    version = next(line.split(":", 1)[1].strip() for line in _metadata().splitlines() if line.startswith("Version:"))
+    dist = distribution("opencc")
+    licence = next((dist.locate_file(f) for f in dist.files or () if f.name == "LICENSE"), None)
+    if licence is None:
+        raise SystemExit("OpenCC's LICENSE is not in its installed distribution; it must travel with the data")
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in DICTIONARIES:
@@ -41,17 +45,9 @@ def main() -> None:
             tmp_out.write_text(body, encoding="utf-8")
             os.replace(tmp_out, OUT / f"{name}.txt")
             print(f"{name}: {len(lines)} entries")
-    licence = Path(opencc.__file__).parents[1] / f"opencc-{version}.dist-info" / "licenses" / "LICENSE"
-    if licence.exists():
-        shutil.copyfile(licence, OUT / "LICENSE")
-    (OUT / "VERSION").write_text(f"{version}\n", encoding="utf-8")
-    print(f"from OpenCC {version} into {OUT}")
-
-
-def _metadata() -> str:
-    from importlib.metadata import distribution
-
-    return distribution("opencc").read_text("METADATA") or ""
+    shutil.copyfile(str(licence), OUT / "LICENSE")
+    (OUT / "VERSION").write_text(f"{dist.version}\n", encoding="utf-8")
+    print(f"from OpenCC {dist.version} into {OUT}")
 
 
 if __name__ == "__main__":
