@@ -1,7 +1,7 @@
 """Fine-tuning for any set of labels: data loading, the training loop, calibration, report.
 
 A plain PyTorch loop (length-bucketed batches, AdamW, linear warm-up/decay,
-BCE with per-label positive weights, early stopping on validation macro-F1,
+BCE with per-label positive weights, early stopping on validation positive-class F1,
 fixed seeds, tqdm progress on stderr). After training, a temperature per label
 and thresholds per label (and per language where validation has >= 30
 positives) are fitted on validation; the test report is written beside the model.
@@ -228,10 +228,10 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
                 break
         net.eval()
         logits, _ = det.logits_many(va_texts)
-        f = _val_macro_f1(logits, va_gold, labels)
-        history.append({"epoch": epoch + 1, "step": step, "val_macro_f1": round(f, 4),
+        f = _val_f1(logits, va_gold, labels)
+        history.append({"epoch": epoch + 1, "step": step, "val_f1": round(f, 4),
                         "elapsed_s": round(time.time() - t0, 1)})
-        print(f"epoch {epoch + 1}: validation macro-F1 {f:.4f}", file=sys.stderr)
+        print(f"epoch {epoch + 1}: validation positive-class F1 {f:.4f}", file=sys.stderr)
         if f > best_f:
             best_f, bad = f, 0
             best_state = {k: v.clone() for k, v in net.trainable_state_dict().items()}
@@ -261,8 +261,8 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
     return det
 
 
-def _val_macro_f1(logits: Sequence[Any], gold: Sequence[dict[str, int]], labels: Sequence[str]) -> float:
-    """Mean over labels of the best-threshold macro-F1 on validation (model selection)."""
+def _val_f1(logits: Sequence[Any], gold: Sequence[dict[str, int]], labels: Sequence[str]) -> float:
+    """Mean over labels of the best-threshold positive-class F1 on validation (model selection)."""
     import torch
 
     from .metrics import prf
@@ -272,7 +272,7 @@ def _val_macro_f1(logits: Sequence[Any], gold: Sequence[dict[str, int]], labels:
         probs = [float(torch.sigmoid(lg[j])) for lg in logits]
         y = [g[lab] for g in gold]
         t = best_threshold(probs, y)
-        fs.append(prf(y, [int(p >= t) for p in probs])["macro_f1"])
+        fs.append(prf(y, [int(p >= t) for p in probs])["f1"])
     return sum(fs) / len(fs)
 
 

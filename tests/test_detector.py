@@ -71,8 +71,9 @@ def test_module_level_functions_use_the_default_detector(trained: tuple[Detector
     one = framing.detect("暴徒勾结外国势力", evidence=False)
     many = framing.detect_many(["暴徒勾结外国势力", "今天天气很好"], evidence=False)
     assert isinstance(one, Detection) and [type(d) for d in many] == [Detection, Detection]
-    assert one.evidence == () and one.scores == many[0].scores
-    assert framing.detect("暴徒勾结外国势力").scores == one.scores
+    # a batch of one and a batch of two pad differently: equal to float precision, not bit for bit
+    assert one.evidence == () and one.scores == pytest.approx(many[0].scores, abs=1e-5)
+    assert framing.detect("暴徒勾结外国势力").scores == pytest.approx(one.scores, abs=1e-5)
 
 
 def test_save_load_round_trip(trained: tuple[Detector, Path]) -> None:

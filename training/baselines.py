@@ -52,7 +52,12 @@ def lexicon_baseline(rows: Sequence[Row], labels: Sequence[str] = LABELS) -> dic
     for r in rows:
         found = {m.label for m in lex.match(r["text"])}
         pred.append({lab: int(lab in found) for lab in labels})
-    return {"report": report(labels, _gold(rows, labels), pred, _langs(rows))}
+    return {"report": report(labels, _gold(rows, labels), pred, _langs(rows)), "predictions": _by_id(rows, pred)}
+
+
+def _by_id(rows: Sequence[Row], pred: Sequence[dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per-row predictions keyed by row id (for sub-type recall), when rows have ids."""
+    return {str(r["id"]): p for r, p in zip(rows, pred) if "id" in r}
 
 
 def _features(texts: Sequence[str]) -> tuple[list[list[str]], list[str]]:
@@ -164,12 +169,14 @@ def tfidf_baseline(train: Sequence[Row], val: Sequence[Row], test: Sequence[Row]
         for p, s in zip(test_pred, model.predict_proba(x_te)[:, 1].tolist()):
             p[lab] = int(s >= t)
     rep = report(labels, _gold(test, labels), test_pred, _langs(test))
-    return {"report": rep, "C": chosen_c, "thresholds": thresholds, "validation_f1": val_f1}
+    return {"report": rep, "C": chosen_c, "thresholds": thresholds, "validation_f1": val_f1,
+            "predictions": _by_id(test, test_pred)}
 
 
 def train_rows(rows: Sequence[Row], include_weak: bool = False) -> list[Row]:
-    """The training rows used: gold and augmented, plus weak (rule-labelled) ones if asked."""
-    return [r for r in rows if r.get("gold", True) or r.get("augmented") or (include_weak and r.get("weak"))]
+    """The training rows used: gold, authored and augmented (as the model), plus weak (rule-labelled) ones if asked."""
+    return [r for r in rows if r.get("gold", True) or r.get("augmented") or r.get("authored")
+            or (include_weak and r.get("weak"))]
 
 
 def run(data: str | Path, include_weak: bool = False) -> dict[str, Any]:
@@ -190,7 +197,7 @@ def run(data: str | Path, include_weak: bool = False) -> dict[str, Any]:
     lex["seconds"], tfidf["seconds"] = round(t1 - t0, 1), round(t2 - t1, 1)
     return {"data": str(data), "split": "test", "labels": list(LABELS),
             "rows": {"train": len(tr), "validation": len(va), "test": len(te)},
-            "train_rows": "gold + augmented" + (" + weak" if include_weak else ""),
+            "train_rows": "gold + authored + augmented" + (" + weak" if include_weak else ""),
             "lexicon": lex, "tfidf": tfidf}
 
 

@@ -1,4 +1,4 @@
-"""Train the default detector shipped in framing/models/default (one command, CPU, < ~1 hour).
+"""Train the default detector shipped in framing/models/default (one command, CPU, about 1 hour).
 
 Builds the corpus from the committed annotations and the data directory,
 fine-tunes LoRA adapters + head on multilingual-e5-small (rebuilt offline from
@@ -34,10 +34,11 @@ def main() -> None:
     ap.add_argument("--lora-r", type=int, default=8)
     ap.add_argument("--max-train-length", type=int, default=128)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--no-authored", action="store_true", help="ablation: leave out the authored (train-only) rows")
     args = ap.parse_args()
 
     t0 = time.time()
-    dd = build.build(args.data_dir)
+    dd = build.build(args.data_dir, authored=not args.no_authored)
     hashes = {s: build.split_hash(dd[s]) for s in dd}
     print(build.count_table(dd), file=sys.stderr)
     targs = TrainingArguments(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,

@@ -46,10 +46,49 @@ def agreement() -> list[tuple[str, str, int, float, float]]:
     return out
 
 
+SUBTYPES = ("animal", "disease", "filth", "monster", "extermination",
+            "criminal_label", "foreign_agent", "terror_comparison", "so_called", "media_dismissal")
+
+
+def subtype_agreement() -> list[tuple[str, str, int, int, float, float]]:
+    """(sub-type, language group, n, positives in either pass, raw agreement, kappa) on the v2 second pass.
+
+    Only second-pass records that carry sub-types (corpus v2) count; the first pass is taken as first
+    annotated (before adjudication). Language groups: en and zh (zh-Hans + zh-Hant)."""
+    gold = {g["key"]: g for g in _rows("gold.jsonl")}
+    pairs = [(gold[d["key"]], d) for d in _rows("double.jsonl") if d["key"] in gold and "subtypes" in d]
+    out = []
+    for sub in SUBTYPES:
+        by: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for g, d in pairs:
+            first = set(g.get("first_pass", {}).get("subtypes", g.get("subtypes", [])))
+            grp = "en" if GROUP[g["lang"]] == "en" else "zh" if GROUP[g["lang"]] in ("zh-Hans", "zh-Hant") else None
+            if grp is None:
+                continue
+            pair = (int(sub in first), int(sub in d["subtypes"]))
+            by[grp].append(pair)
+            by["all"].append(pair)
+        for grp in ("en", "zh", "all"):
+            ab = by.get(grp, [])
+            if not ab:
+                continue
+            a, b = zip(*ab)
+            raw = sum(x == y for x, y in ab) / len(ab)
+            kappa = cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan")
+            out.append((sub, grp, len(ab), sum(x or y for x, y in ab), raw, kappa))
+    return out
+
+
 def main() -> None:
     print("| label | language | n | raw agreement | Cohen's kappa |\n|---|---|---|---|---|")
     for lab, lang, n, raw, kappa in agreement():
         print(f"| {lab} | {lang} | {n} | {raw:.3f} | {kappa:.3f} |")
+    sub = subtype_agreement()
+    if sub:
+        print("\n| sub-type | language | n | positive in either pass | raw agreement | Cohen's kappa |")
+        print("|---|---|---|---|---|---|")
+        for s, grp, n, pos, raw, kappa in sub:
+            print(f"| {s} | {grp} | {n} | {pos} | {raw:.3f} | {kappa:.3f} |")
 
 
 if __name__ == "__main__":

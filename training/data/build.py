@@ -2,8 +2,8 @@
 
 Stand-off annotations (training/data/annotations/*.jsonl) are joined with the
 raw texts of a data directory; authored texts are stored in full. Splits are
-made by group so that near-duplicates (retweets, template variants: MinHash
-over normalised character 3-grams, Jaccard >= 0.7) and messages of one LIHKG
+made by group so that near-duplicates (retweets, template variants: Jaccard >= 0.7
+of normalised character 3-grams, candidates from MinHash LSH) and messages of one LIHKG
 thread never cross splits, stratified by language and label, with a fixed
 seed. Only gold rows (labels judged by reading) enter validation and test;
 zh-Hant augmentation (OpenCC s2hk / s2tw of zh-Hans train rows) and weak rows
@@ -32,8 +32,12 @@ ANN_DIR = HERE / "annotations"
 LABELS = ("dehumanising", "delegitimising")
 SEED = 2019
 SPLIT_SHARE = {"test": 0.32, "validation": 0.16, "train": 0.52}
-COLUMNS = ("id", "text", "lang", "variety", "dehumanising", "delegitimising", "source", "split",
-           "gold", "weak", "augmented", "group")
+COLUMNS = ("id", "text", "lang", "variety", "dehumanising", "delegitimising", "subtypes", "source", "split",
+           "gold", "weak", "augmented", "authored", "group")
+SUBTYPES = {
+    "dehumanising": ("animal", "disease", "filth", "monster", "extermination"),
+    "delegitimising": ("criminal_label", "foreign_agent", "terror_comparison", "so_called", "media_dismissal"),
+}
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -68,21 +72,30 @@ def load_gold(data_dir: Path) -> list[dict[str, Any]]:
         if src is None:
             raise KeyError(f"annotation {a['key']} has no row in {data_dir}; is the data directory the right version?")
         meta = src.meta
-        group = f"thread:{meta['post_id']}" if "post_id" in meta else a["key"]
+        # a LIHKG thread or an IRA account is one group: it never crosses splits
+        group = (f"thread:{meta['post_id']}" if "post_id" in meta
+                 else f"account:{meta['author']}" if "author" in meta else a["key"])
         out.append({"id": a["key"], "text": src.text, "variety": a["lang"], "source": a["key"].split(":")[0],
                     "dehumanising": int(a["dehumanising"]), "delegitimising": int(a["delegitimising"]),
-                    "gold": True, "weak": False, "augmented": False, "group": group})
+                    "subtypes": list(a.get("subtypes", [])), "gold": True, "weak": False, "augmented": False,
+                    "authored": False, "group": group})
     for a in _read_jsonl(ANN_DIR / "authored.jsonl"):
         out.append({"id": a["key"], "text": a["text"], "variety": a["lang"], "source": "authored",
                     "dehumanising": int(a["dehumanising"]), "delegitimising": int(a["delegitimising"]),
-                    "gold": True, "weak": False, "augmented": False, "group": a["key"]})
+                    "subtypes": list(a.get("subtypes", [])), "gold": False, "weak": False, "augmented": False,
+                    "authored": True, "group": a["key"]})
     for r in out:
         r["lang"] = coarse_lang(r["text"], r["variety"])
     return out
 
 
 def near_duplicate_groups(rows: list[dict[str, Any]], threshold: float = 0.7) -> None:
-    """Merge ``group`` of rows whose normalised texts are near-duplicates (MinHash LSH)."""
+    """Merge ``group`` of rows whose normalised texts are near-duplicates.
+
+    MinHash LSH at a lower threshold (0.5, 128 permutations) proposes candidate pairs,
+    so that pairs at or above ``threshold`` are almost never missed; the exact Jaccard
+    of the character 3-gram sets then decides (>= ``threshold`` merges the groups).
+    """
     from datasketch import MinHash, MinHashLSH
 
     from framing.normalizer import normalize
@@ -95,14 +108,19 @@ def near_duplicate_groups(rows: list[dict[str, Any]], threshold: float = 0.7) ->
             x = parent[x]
         return x
 
-    lsh = MinHashLSH(threshold=threshold, num_perm=64)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    gram_sets: list[set[str]] = []
     for i, r in enumerate(rows):
         t = normalize(r["text"]).text.lower().replace(" ", "")
         grams = {t[j:j + 3] for j in range(max(1, len(t) - 2))} or {t}
-        mh = MinHash(num_perm=64, seed=1)
+        gram_sets.append(grams)
+        mh = MinHash(num_perm=128, seed=1)
         for g in sorted(grams):
             mh.update(g.encode("utf-8"))
         for other in lsh.query(mh):
+            o = gram_sets[int(other)]
+            if len(grams & o) / len(grams | o) < threshold:
+                continue
             a, b = find(rows[int(other)]["group"]), find(r["group"])
             if a != b:
                 parent[max(a, b)] = min(a, b)
@@ -112,15 +130,21 @@ def near_duplicate_groups(rows: list[dict[str, Any]], threshold: float = 0.7) ->
 
 
 def assign_splits(rows: list[dict[str, Any]]) -> None:
-    """Stratified group split: each (lang, label pattern) stratum is spread by SPLIT_SHARE."""
+    """Stratified group split: each (lang, label pattern) stratum is spread by SPLIT_SHARE.
+
+    Authored texts only ever train (validation and test are real text); a group
+    holding an authored row (a near-duplicate of it) goes to train whole.
+    """
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         groups[r["group"]].append(r)
+    for g in [g for g, members in groups.items() if any(m["authored"] for m in members)]:
+        for m in groups.pop(g):
+            m["split"] = "train"
     strata: dict[tuple, list[str]] = defaultdict(list)
     for g, members in sorted(groups.items()):
         first = members[0]
-        key = (first["lang"], max(m["dehumanising"] for m in members), max(m["delegitimising"] for m in members),
-               first["source"] == "authored")
+        key = (first["lang"], max(m["dehumanising"] for m in members), max(m["delegitimising"] for m in members))
         strata[key].append(g)
     rng = random.Random(SEED)
     for key in sorted(strata):
@@ -148,26 +172,31 @@ def augment(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text = conv[name].convert(r["text"])
         if text != r["text"]:
             out.append({**r, "id": f"{r['id']}#{name}", "text": text, "lang": "zh-Hant", "gold": False,
-                        "augmented": True})
+                        "augmented": True, "subtypes": list(r["subtypes"])})
     return out
 
 
-def build(data_dir: Path | None = None, weak: bool = True) -> Any:
-    """The DatasetDict; ``weak`` adds the rule-labelled template rows (weak.py) to train."""
-    from datasets import Dataset, DatasetDict, Features, Value
+def build(data_dir: Path | None = None, weak: bool = True, authored: bool = True) -> Any:
+    """The DatasetDict; ``weak`` adds the rule-labelled template rows (weak.py) to train, ``authored`` our own
+    texts (train only). Leaving either out does not move any real row to another split."""
+    from datasets import Dataset, DatasetDict, Features, Sequence, Value
 
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     rows = load_gold(data_dir)
     near_duplicate_groups(rows)
     assign_splits(rows)
+    if not authored:
+        rows = [r for r in rows if not r["authored"]]
     rows += augment(rows)
     if weak:
         from weak import template_rows
 
-        rows += [{**r, "group": r["id"]} for r in template_rows()]
+        rows += [{**r, "group": r["id"], "authored": False, "subtypes": r.get("subtypes", [])}
+                 for r in template_rows()]
     rows.sort(key=lambda r: (r["split"], r["id"]))
-    feats = Features({c: Value("bool") if c in ("gold", "weak", "augmented")
-                      else Value("int8") if c in LABELS else Value("string") for c in COLUMNS})
+    feats = Features({c: Value("bool") if c in ("gold", "weak", "augmented", "authored")
+                      else Value("int8") if c in LABELS else Sequence(Value("string")) if c == "subtypes"
+                      else Value("string") for c in COLUMNS})
     splits = {}
     for split in ("train", "validation", "test"):
         part = [{c: r[c] for c in COLUMNS} for r in rows if r["split"] == split]
@@ -196,10 +225,35 @@ def count_table(dd: Any) -> str:
             c[(k, "weak")] += r["weak"]
             c[(k, "dehum")] += r["dehumanising"]
             c[(k, "deleg")] += r["delegitimising"]
-            c[(k, "auth")] += r["source"] == "authored"
+            c[(k, "auth")] += r["authored"]
         for lang in ("en", "zh-Hans", "zh-Hant"):
             lines.append(f"| {split} | {lang} | {c[(lang, 'rows')]} | {c[(lang, 'gold')]} | {c[(lang, 'aug')]} | {c[(lang, 'weak')]} | "
                          f"{c[(lang, 'dehum')]} | {c[(lang, 'deleg')]} | {c[(lang, 'auth')]} |")
+    return "\n".join(lines)
+
+
+def subtype_table(dd: Any) -> str:
+    """Markdown table: positives per sub-type, split x language (gold rows | authored rows in train)."""
+    subs = [s for lab in LABELS for s in SUBTYPES[lab]]
+    cols = [(split, lang) for split in ("train", "validation", "test") for lang in ("en", "zh-Hans", "zh-Hant")]
+    c: Counter = Counter()
+    for split in ("train", "validation", "test"):
+        for r in dd[split]:
+            if r["weak"] or r["augmented"]:
+                continue
+            for s in r["subtypes"]:
+                c[(split, r["lang"], s, r["authored"])] += 1
+    head = "| label | sub-type | " + " | ".join(f"{sp[:5]} {lg}" for sp, lg in cols) + " | gold en | gold zh |"
+    lines = [head, "|" + "---|" * (len(cols) + 4)]
+    for lab in LABELS:
+        for s in SUBTYPES[lab]:
+            cells = []
+            for sp, lg in cols:
+                g, a = c[(sp, lg, s, False)], c[(sp, lg, s, True)]
+                cells.append(f"{g}+{a}a" if a else str(g))
+            en = sum(c[(sp, "en", s, False)] for sp in ("train", "validation", "test"))
+            zh = sum(c[(sp, lg, s, False)] for sp in ("train", "validation", "test") for lg in ("zh-Hans", "zh-Hant"))
+            lines.append(f"| {lab} | {s} | " + " | ".join(cells) + f" | {en} | {zh} |")
     return "\n".join(lines)
 
 
@@ -208,10 +262,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True, help="directory for DatasetDict.save_to_disk")
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--no-weak", action="store_true", help="leave out the rule-labelled template rows")
+    ap.add_argument("--no-authored", action="store_true", help="leave out our own authored texts (train only)")
     args = ap.parse_args()
-    dd = build(args.data_dir, weak=not args.no_weak)
+    dd = build(args.data_dir, weak=not args.no_weak, authored=not args.no_authored)
     dd.save_to_disk(str(args.out))
     print(count_table(dd))
+    print("\nSub-type positives (gold; +Na = authored rows, train only):\n")
+    print(subtype_table(dd))
     gold = sum(sum(dd[s]["gold"]) for s in dd)
     print(f"\ngold rows: {gold}")
     for s in dd:

@@ -23,6 +23,13 @@ HOW_TO_OBTAIN = {
     "from a public student research scrape of protest, government and democracy threads.",
     "cold": "cold/{train,dev,test}.csv: COLD, github.com/thu-coai/COLDataset (Apache-2.0).",
     "davidson": "davidson/labeled_data.csv: github.com/t-davidson/hate-speech-and-offensive-language (MIT).",
+    "ira": "ira/pool.jsonl: English tweets of the Internet Research Agency (Twitter's 2018 disclosure, released by "
+    "Clemson researchers via FiveThirtyEight; per-account copy bet4a/russian-troll-tweets-by-author); fields id, "
+    "author, category, date, retweet, text.",
+    "trump_tweets": "trump_tweets/tweets.jsonl: Donald Trump's tweets 2009-2018 without retweets (dslabs R package, "
+    "data/trump_tweets.rda, Artistic-2.0); fields id, created_at, source, is_retweet, text.",
+    "hatexplain": "hatexplain/posts.jsonl: HateXplain posts (hate-alert/HateXplain, MIT, via the Media-Bias-Group/MBIB "
+    "copy); fields id, label, text.",
 }
 
 
@@ -76,7 +83,32 @@ def read_davidson(data_dir: Path) -> Iterator[Row]:
             yield Row(f"davidson:{rid}", "en", html.unescape(r["tweet"]), {"class": int(r["class"])})
 
 
-READERS = {"hk_io": read_hk_io, "lihkg": read_lihkg, "cold": read_cold, "davidson": read_davidson}
+def _jsonl(path: Path, source: str) -> Iterator[dict]:
+    with open(_need(path, source), encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_ira(data_dir: Path) -> Iterator[Row]:
+    # the account groups splits: one account's tweets never cross train / validation / test
+    for r in _jsonl(data_dir / "ira" / "pool.jsonl", "ira"):
+        yield Row(f"ira:{r['id']}", "en", html.unescape(r["text"]),
+                  {"author": r["author"], "category": r["category"], "date": r["date"], "retweet": r["retweet"]})
+
+
+def read_trump(data_dir: Path) -> Iterator[Row]:
+    for r in _jsonl(data_dir / "trump_tweets" / "tweets.jsonl", "trump_tweets"):
+        yield Row(f"trump_tweets:{r['id']}", "en", html.unescape(r["text"]), {"date": r["created_at"]})
+
+
+def read_hatexplain(data_dir: Path) -> Iterator[Row]:
+    for r in _jsonl(data_dir / "hatexplain" / "posts.jsonl", "hatexplain"):
+        yield Row(f"hatexplain:{r['id']}", "en", r["text"], {"label": int(r["label"])})
+
+
+READERS = {"hk_io": read_hk_io, "lihkg": read_lihkg, "cold": read_cold, "davidson": read_davidson,
+           "ira": read_ira, "trump_tweets": read_trump, "hatexplain": read_hatexplain}
 
 
 def read_all(data_dir: Path | None = None, sources: tuple[str, ...] = tuple(READERS)) -> dict[str, Row]:

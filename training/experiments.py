@@ -1,0 +1,140 @@
+"""Experiments that are cheap on this CPU: a lexicon + model stacker, and the authored-rows ablation.
+
+1. ``stacker``: does what the lexicon knows add to the model? Per label, a logistic
+   regression over [model logit, strong cue of the label, weak cue of the label,
+   is-English] is fitted on VALIDATION; its threshold per language group comes from
+   5-fold out-of-fold probabilities on validation. Test is scored once.
+2. ``ablation``: TF-IDF + LR trained with and without the authored rows (train only),
+   scored on the same real test split. (The transformer ablation costs a full
+   training run each; ``training/train_default.py --no-authored`` runs it.)
+
+    python training/experiments.py --data DIR [--model framing/models/default] [--out docs/results/experiments.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "training"))
+LABELS = ("dehumanising", "delegitimising")
+
+
+def cue_features(texts: Sequence[str]) -> list[dict[str, tuple[int, int]]]:
+    """(strong cue, weak cue) of each label per text, from framing's lexicon."""
+    from framing.lexicon import load_lexicon
+
+    lex = load_lexicon()
+    out = []
+    for t in texts:
+        ms = lex.match(t)
+        out.append({lab: (int(any(m.label == lab and m.strength == "strong" for m in ms)),
+                          int(any(m.label == lab and m.strength != "strong" for m in ms))) for lab in LABELS})
+    return out
+
+
+def model_logits(model_dir: Path, texts: Sequence[str]) -> list[dict[str, float]]:
+    """Calibrated logits (logit / temperature) of the model, per label."""
+    from framing.detector import Detector
+
+    det = Detector.from_pretrained(model_dir)
+    logits, _ = det.logits_many(list(texts))
+    return [{lab: float(lg[j]) / det.config.temperature.get(lab, 1.0) for j, lab in enumerate(det.labels)}
+            for lg in logits]
+
+
+def _x(z: dict[str, float], cues: dict[str, tuple[int, int]], lang: str, lab: str) -> list[float]:
+    return [max(min(z[lab], 20.0), -20.0), *cues[lab], float(lang == "en")]
+
+
+def _group(lang: str) -> str:
+    return "en" if lang == "en" else "zh"
+
+
+def stacker(val: list[dict], test: list[dict], zv: list[dict], zt: list[dict], cv: list[dict],
+            ct: list[dict]) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from framing.metrics import best_threshold
+
+    preds: list[dict[str, int]] = [{} for _ in test]
+    params: dict[str, Any] = {}
+    for lab in LABELS:
+        xv = [_x(z, c, r["lang"], lab) for z, c, r in zip(zv, cv, val)]
+        yv = [int(r[lab]) for r in val]
+        oof = [0.0] * len(val)
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(xv, yv):
+            m = LogisticRegression(max_iter=1000).fit([xv[i] for i in tr], [yv[i] for i in tr])
+            for i, p in zip(te, m.predict_proba([xv[i] for i in te])[:, 1]):
+                oof[i] = float(p)
+        thr = {}
+        for g in ("en", "zh"):
+            idx = [i for i, r in enumerate(val) if _group(r["lang"]) == g]
+            thr[g] = best_threshold([oof[i] for i in idx], [yv[i] for i in idx]) if idx else 0.5
+        m = LogisticRegression(max_iter=1000).fit(xv, yv)
+        pt = m.predict_proba([_x(z, c, r["lang"], lab) for z, c, r in zip(zt, ct, test)])[:, 1]
+        for p, prob, r in zip(preds, pt, test):
+            p[lab] = int(prob >= thr[_group(r["lang"])])
+        params[lab] = {"coef": [round(float(v), 4) for v in m.coef_[0]], "intercept": round(float(m.intercept_[0]), 4),
+                       "features": ["model logit", "strong cue", "weak cue", "is English"], "thresholds": thr}
+    return {"predictions": preds, "params": params}
+
+
+def model_preds(test: list[dict], zt: list[dict], model_dir: Path) -> list[dict[str, int]]:
+    from framing.detector import Detector
+
+    cfg = Detector.from_pretrained(model_dir).config
+    return [{lab: int(1 / (1 + math.exp(-z[lab])) >= cfg.threshold(lab, r["lang"])) for lab in LABELS}
+            for z, r in zip(zt, test)]
+
+
+def ablation(dd: Any) -> dict[str, Any]:
+    import baselines
+
+    tr = dd["train"].to_list()
+    va, te = dd["validation"].to_list(), dd["test"].to_list()
+    out = {}
+    for name, rows in (("with authored", baselines.train_rows(tr)),
+                       ("without authored", [r for r in baselines.train_rows(tr) if not r.get("authored")])):
+        res = baselines.tfidf_baseline(rows, va, te)
+        out[name] = {"train_rows": len(rows), "report": res["report"]}
+    return out
+
+
+def main() -> None:
+    from datasets import load_from_disk
+
+    from framing.metrics import format_report, report
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--model", type=Path, default=REPO / "framing" / "models" / "default")
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "experiments.json")
+    args = ap.parse_args()
+    dd = load_from_disk(str(args.data))
+    val, test = dd["validation"].to_list(), dd["test"].to_list()
+    zv, zt = model_logits(args.model, [r["text"] for r in val]), model_logits(args.model, [r["text"] for r in test])
+    cv, ct = cue_features([r["text"] for r in val]), cue_features([r["text"] for r in test])
+    gold = [{lab: int(r[lab]) for lab in LABELS} for r in test]
+    langs = [r["lang"] for r in test]
+    st = stacker(val, test, zv, zt, cv, ct)
+    res = {"model": report(LABELS, gold, model_preds(test, zt, args.model), langs),
+           "stacker": report(LABELS, gold, st["predictions"], langs), "stacker_params": st["params"],
+           "ablation_tfidf": ablation(dd)}
+    for name in ("model", "stacker"):
+        print(format_report(res[name], f"{name} (test)"))
+    for name, r in res["ablation_tfidf"].items():
+        print(format_report(r["report"], f"TF-IDF {name} ({r['train_rows']} train rows)"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(args.out)
+
+
+if __name__ == "__main__":
+    main()
