@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,6 +17,7 @@ import pytest
 
 from .tiny import make_tiny_backbone
 
+REPO = Path(__file__).resolve().parents[1]
 LABELS = ("dehumanising", "delegitimising")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -85,3 +92,43 @@ def chromium() -> tuple[str, str]:
     except ImportError:
         pytest.skip("selenium is not installed (pip install -e '.[dev]')")
     return browser, driver
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """``framing serve`` on 127.0.0.1 in a subprocess; waits (bounded) for /healthz."""
+    import httpx
+
+    port = _free_port()
+    log = tempfile.TemporaryFile("w+")  # not a pipe: a full pipe would block the server
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "framing", "serve", "--model", str(model_dir), "--port", str(port),
+                             "--log-level", "warning", *args], env=env, cwd=REPO, stdout=log,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"framing serve exited {proc.returncode}: {log.read()[-3000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise AssertionError("framing serve did not answer /healthz within 120 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)

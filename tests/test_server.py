@@ -2,12 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,9 +11,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install -e '.[dev]')")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from .app_helpers import LABELS, tiny_model  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
+from .app_helpers import LABELS, start_server, stop_server, tiny_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -133,44 +126,6 @@ def test_concurrent_requests_are_batched_and_answered_in_order(client: TestClien
         assert [r["text"] for r in body["results"]] == texts[i:i + 3]
     assert batcher.texts - before_texts == 48
     assert batcher.batches - before_batches < 16  # 16 requests, fewer model calls
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(model_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
-    """``framing serve`` on 127.0.0.1 in a subprocess; waits (bounded) for /healthz."""
-    import httpx
-
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "framing", "serve", "--model", str(model_dir), "--port", str(port),
-                             "--log-level", "warning", *args], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"framing serve exited {proc.returncode}: {proc.stdout.read()}")  # type: ignore
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise AssertionError("framing serve did not answer /healthz within 120 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 def test_framing_serve_on_uvicorn(model_dir: Path) -> None:
