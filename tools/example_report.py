@@ -5,7 +5,7 @@ date, text), scores them with the bundled default model (``framing score``, keep
 author, date and text) and writes the report grouped by author over date. The raw
 posts and the scored file stay in a temporary directory; only the report is kept.
 
-    python tools/example_report.py [--data ../shared/data] [--n 2000] [--out docs/example/ira_report.html]
+    python tools/example_report.py [--data ../shared/data] [--n 4000] [--out docs/example/ira_report.html]
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
-    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--out", default=str(REPO / "docs" / "example" / "ira_report.html"))
     a = ap.parse_args()
     src = Path(a.data) / "ira" / "pool.jsonl"
