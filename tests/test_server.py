@@ -57,6 +57,7 @@ def test_openapi_docs_and_page_have_no_external_assets(client: TestClient) -> No
     assert {"/v1/detect", "/v1/model", "/healthz"} <= set(spec["paths"])
     docs = client.get("/docs").text
     assert "swagger-ui-bundle.js" in docs and "http" not in docs.replace("http-equiv", "")
+    assert '"validatorUrl": null' in docs
     assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     page = client.get("/")
     assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
@@ -128,10 +129,11 @@ def test_concurrent_requests_are_batched_and_answered_in_order(client: TestClien
     assert batcher.batches - before_batches < 16  # 16 requests, fewer model calls
 
 
-def test_framing_serve_on_uvicorn(model_dir: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_framing_serve_on_uvicorn(model_dir: Path, workers: int) -> None:
     import httpx
 
-    proc, url = start_server(model_dir)
+    proc, url = start_server(model_dir, "--workers", str(workers))
     try:
         r = httpx.post(url + "/v1/detect", json={"texts": ["Those people are rats."]}, timeout=30)
         assert r.status_code == 200 and r.json()["results"][0]["labels"] == ["dehumanising"]

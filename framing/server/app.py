@@ -203,4 +203,5 @@ def _docs(app: FastAPI) -> None:
         return get_swagger_ui_html(openapi_url=f"{root}/openapi.json", title="framing API",
                                    swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
                                    swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
-                                   swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png")
+                                   swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # no call to an online validator
