@@ -85,7 +85,7 @@ def serve_shots() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        d = driver(900, 640)
+        d = driver(900, 760)
         try:
             for lang, text in TEXTS.items():
                 d.get(f"{url}/?text={quote(text)}")
