@@ -15,6 +15,8 @@ from ._util import clean_errors
 @click.option("--int8", is_flag=True, help="Dynamic int8 quantisation (faster on CPU; no model-attributed evidence).")
 @click.option("--workers", default=1, show_default=True, help="Processes, each with its own model copy and the CPU "
               "threads shared out.")
+@click.option("--batch-size", default=4, show_default=True, help="Texts per model forward pass. Concurrent requests "
+              "are pooled and sorted by length first; small batches waste little padding (docs/serve.md).")
 @click.option("--max-texts", default=64, show_default=True, help="Most texts in one request.")
 @click.option("--max-text-chars", default=10_000, show_default=True, help="Most characters in one text.")
 @click.option("--max-request-chars", default=100_000, show_default=True, help="Most characters in one request.")
@@ -25,7 +27,7 @@ from ._util import clean_errors
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True)
 @clean_errors
-def serve_cmd(model: str | None, host: str, port: int, int8: bool, workers: int, max_texts: int, max_text_chars: int,
+def serve_cmd(model: str | None, host: str, port: int, int8: bool, workers: int, batch_size: int, max_texts: int, max_text_chars: int,
               max_request_chars: int, root_path: str, forwarded_allow_ips: str | None, log_level: str) -> None:
     """Serve the detector over HTTP: POST /v1/detect, GET /v1/model, GET /healthz,
     the page at /, OpenAPI docs at /docs.
@@ -42,7 +44,9 @@ def serve_cmd(model: str | None, host: str, port: int, int8: bool, workers: int,
                     ("--max-request-chars", max_request_chars)):
         if v < 1:
             raise click.BadParameter("must be at least 1", param_hint=name)
-    serve(model, host=host, port=port, int8=int8, workers=workers, root_path=root_path,
+    click.echo(f"framing serve: loading {'the bundled model' if model is None else model}; then "
+               f"http://{host}:{port}/ (page), /docs (API)", err=True)
+    serve(model, host=host, port=port, int8=int8, workers=workers, batch_size=batch_size, root_path=root_path,
           forwarded_allow_ips=forwarded_allow_ips, log_level=log_level,
           limits={"max_texts": max_texts, "max_text_chars": max_text_chars, "max_request_chars": max_request_chars,
                   "max_body_bytes": max(2_000_000, 12 * max_request_chars)})

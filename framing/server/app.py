@@ -105,7 +105,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
 
 
 def create_app(detector: Any, model: dict[str, Any], *, limits: Limits = Limits(), max_batch: int = 64,
-               max_wait: float = 0.002, batch_size: int = 32) -> FastAPI:
+               max_wait: float = 0.002, batch_size: int = 4) -> FastAPI:
     """The app serving ``detector``; ``model`` is :func:`framing.modelinfo.model_info` of its directory."""
     batcher = MicroBatcher(detector.detect_many, max_batch=max_batch, max_wait=max_wait, batch_size=batch_size)
     info = {**{k: model.get(k) for k in ModelOut.model_fields if k != "quantize"},
