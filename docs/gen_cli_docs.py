@@ -85,6 +85,27 @@ and rate with any label, first/last timestamp (numbers, ISO-8601 or Twitter
 dates), and the top evidence terms. Rows are sorted by the rate of any label,
 descending. Only counters are kept per group, so memory grows with the number of
 groups, not rows. A resumed run's report covers the whole output.
+
+## HTML report: `framing report`
+
+```bash
+framing score tweets.jsonl -o scored.jsonl --keep-fields author,date,text
+framing report scored.jsonl -o report.html --group-by author --time-field date
+```
+
+One self-contained HTML file (no script, no network): totals and rates per label
+and language, top groups by rate and by count, a time series per label, top
+evidence terms, sampled examples with the evidence highlighted. See
+[report.md](report.md).
+
+## HTTP API and page: `framing serve`
+
+```bash
+framing serve                      # http://127.0.0.1:8000/ (page), /docs (API)
+curl -s localhost:8000/v1/detect -H 'content-type: application/json' -d '{"texts": ["呢班曱甴"]}'
+```
+
+See [serve.md](serve.md) for the API, limits, batching and reverse proxies.
 """
 
 

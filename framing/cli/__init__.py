@@ -23,6 +23,8 @@ _COMMANDS: dict[str, str] = {
     "evaluate": "framing.cli.detect_cmd:evaluate_cmd",
     "score": "framing.cli.score_cmd:score_cmd",
     "export": "framing.cli.export_cmd:export_cmd",
+    "report": "framing.cli.report_cmd:report_cmd",
+    "serve": "framing.cli.serve_cmd:serve_cmd",
 }
 
 
