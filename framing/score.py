@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from .detector import DEFAULT_MAX_CHARS
 from .io import Row, check_columns, guess_format, open_input, peek_text_field, plain, time_key
-from .output import OutputTarget, arrow_schema, open_writer, read_output, resume_point, write_report
+from .output import RESULT_KEYS, arrow_schema, record_from_row, write_report  # noqa: F401 - re-exported
+from .checkpoint import OutputPlan
 
 if TYPE_CHECKING:  # pragma: no cover
     from .detector import Detection, Detector
@@ -30,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ScoreOptions", "ScoreSummary", "GroupStats", "score_file", "score_rows", "with_thresholds",
            "format_summary", "OUTPUT_FIELDS"]
 
-OUTPUT_FIELDS = ("id", "labels", "scores", "language", "evidence", "error")
+OUTPUT_FIELDS = ("id", "labels", "scores", "language", "evidence", "error", "truncated")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_TERMS = 2000  # per group; pruned to half when exceeded, so memory stays bounded
 
@@ -53,7 +55,9 @@ class ScoreOptions:
     threshold: float | None = None
     label_thresholds: Mapping[str, float] = dataclasses.field(default_factory=dict)
     progress: bool = False
-    chunk_batches: int = 32  # rows per chunk = batch_size * chunk_batches; output is flushed per chunk
+    chunk_batches: int = 32  # rows per chunk = batch_size * chunk_batches; output is checkpointed per chunk
+    max_chars: int | None = DEFAULT_MAX_CHARS  # texts are scored on their first max_chars normalised characters
+    overwrite: bool = False  # discard OUTPUT.partial of an interrupted run instead of continuing it
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class ScoreSummary:
     seconds: float  # reading, scoring and writing; the model load is not included
     load_seconds: float = 0.0
     groups: tuple[GroupStats, ...] | None = None
+    truncated: int = 0  # rows scored on their first --max-chars characters
 
     @property
     def rows_per_second(self) -> float:
@@ -124,7 +129,7 @@ class _Tally:
     def __init__(self, labels: Sequence[str], group_by: str | None, time_field: str | None, grouped: bool) -> None:
         self.labels, self.index = tuple(labels), {lab: i for i, lab in enumerate(labels)}
         self.group_by, self.time_field, self.grouped = group_by, time_field, grouped
-        self.rows = self.errors = 0
+        self.rows = self.errors = self.truncated = 0
         self.counts = [0] * len(labels)
         self.groups: dict[str, _Group] = {}
 
@@ -134,6 +139,7 @@ class _Tally:
         hits = [self.index[lab] for lab in (rec.get("labels") or ()) if lab in self.index]
         if err:
             self.errors += 1
+        self.truncated += bool(rec.get("truncated"))
         for j in hits:
             self.counts[j] += 1
         if not self.grouped:
@@ -226,25 +232,22 @@ def _text_of(row: Row, field: str) -> tuple[str | None, str | None]:
     return v, None
 
 
-#: what a scored row adds; an error row has ``error`` instead
-RESULT_KEYS = ("labels", "scores", "language", "evidence")
-
-
-def record_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with every output column (Arrow/Parquet: nulls where unused) in the shape of :func:`_record`."""
-    if row.get("error"):
-        return {k: v for k, v in row.items() if k not in RESULT_KEYS}
-    return {k: v for k, v in row.items() if k != "error"}
-
-
 def _record(rid: Any, det: "Detection | None", error: str | None, kept: dict[str, Any], evidence: bool) -> dict:
     if error is not None or det is None:
         rec: dict[str, Any] = {"id": rid, "error": error or "not scored"}
     else:
         rec = {"id": rid, "labels": list(det.labels), "scores": det.scores, "language": det.language,
                "evidence": [e.to_dict() for e in det.evidence] if evidence else None}
+        if getattr(det, "truncated", False):
+            rec["truncated"] = True
     rec.update(kept)
     return rec
+
+
+def _detect(det: "Detector", texts: list[str], o: ScoreOptions, batch_size: int) -> list["Detection"]:
+    if o.max_chars == DEFAULT_MAX_CHARS:  # the default: also for detectors whose detect_many has no max_chars
+        return det.detect_many(texts, batch_size=batch_size, evidence=o.evidence)
+    return det.detect_many(texts, batch_size=batch_size, evidence=o.evidence, max_chars=o.max_chars)
 
 
 def _score_chunk(det: "Detector", chunk: Sequence[Row], o: ScoreOptions) -> list[dict[str, Any]]:
@@ -260,12 +263,12 @@ def _score_chunk(det: "Detector", chunk: Sequence[Row], o: ScoreOptions) -> list
             texts.append(text)
     results: list[Detection | None] = [None] * len(chunk)
     try:
-        for i, d in zip(where, det.detect_many(texts, batch_size=o.batch_size, evidence=o.evidence)):
+        for i, d in zip(where, _detect(det, texts, o, o.batch_size)):
             results[i] = d
     except Exception:  # one poisonous text must not cost its neighbours: retry one by one
         for i, t in zip(where, texts):
             try:
-                results[i] = det.detect_many([t], batch_size=1, evidence=o.evidence)[0]
+                results[i] = _detect(det, [t], o, 1)[0]
             except Exception as exc:  # noqa: BLE001 - reported per row
                 errors[i] = f"scoring failed: {type(exc).__name__}: {exc}"[:200]
     out = []
@@ -297,6 +300,10 @@ def _validate(input: str, output: str, in_fmt: str, out_fmt: str, o: ScoreOption
                          f"({', '.join(OUTPUT_FIELDS)}); rename the column or use --id-field")
     if o.batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
+    if o.max_chars is not None and o.max_chars < 0:
+        raise ValueError("--max-chars must be 0 (no limit) or more")
+    if o.resume and o.overwrite:
+        raise ValueError("--resume and --overwrite exclude each other")
     if output == "-":
         if o.resume:
             raise ValueError("--resume needs an OUTPUT file, not standard output")
@@ -304,8 +311,6 @@ def _validate(input: str, output: str, in_fmt: str, out_fmt: str, o: ScoreOption
             raise ValueError("Parquet cannot be written to standard output; give -o FILE.parquet")
     elif input != "-" and os.path.exists(output) and os.path.exists(input) and os.path.samefile(input, output):
         raise ValueError("OUTPUT is the INPUT file; write somewhere else")
-    if o.resume and out_fmt == "parquet":
-        resume_point(output, out_fmt, ())  # raises the explanation
     if (o.group_by or o.time_field) and not o.report:
         raise ValueError("--group-by and --time-field need --report FILE.csv|FILE.json")
     if o.report and os.path.splitext(o.report.lower())[1] not in (".csv", ".json"):
@@ -332,62 +337,77 @@ def score_file(detector: "Detector | Callable[[], Detector]", input: str, output
                           group_by=o.group_by, time_field=o.time_field)
         else:
             rows = peek_text_field(rows, o.text_field, input)
-        done = resume_point(output, out_fmt, columns) if o.resume and output != "-" else 0
+        plan = OutputPlan(output, out_fmt, columns, resume=o.resume, overwrite=o.overwrite)
         t0 = time.perf_counter()
         det = detector() if callable(detector) and not hasattr(detector, "detect_many") else detector
         loaded = time.perf_counter()
         det = with_thresholds(det, o.threshold, o.label_thresholds)  # type: ignore[arg-type]
+        plan.check(run_meta(input, in_fmt, o, det))  # refuses to continue another run's partial output
         tally = _Tally(det.labels, o.group_by, o.time_field, grouped=bool(o.report))
         last = None
-        for rec in read_output(output, out_fmt, columns, done) if done else ():
+        for rec in plan.done_records():
             row = next(rows, None)
             if row is None:
-                raise ValueError(f"cannot resume: {output} has {done} records but {input} has only {tally.rows} "
-                                 "rows; it is not from this input")
+                raise ValueError(f"cannot resume: {plan.source} has {plan.done} records but {input} has only "
+                                 f"{tally.rows} rows; it is not from this input")
             tally.add(row.fields, rec)
             last = (row, rec)
         if last is not None:
             row, rec = last
             rid = row.n if o.id_field is None else (row.fields or {}).get(o.id_field)
             if rec.get("id") is not None and rid is not None and str(rec["id"]) != str(rid):
-                raise ValueError(f"cannot resume: the last record of {output} has id {rec['id']!r} but row {row.n} "
-                                 f"of {input} has id {rid!r}; it is not from this input")
+                raise ValueError(f"cannot resume: the last record of {plan.source} has id {rec['id']!r} but row "
+                                 f"{row.n} of {input} has id {rid!r}; it is not from this input (--overwrite starts "
+                                 "over)")
         start = time.perf_counter()  # rows/s counts new rows only
         schema = None
         if out_fmt == "parquet":
             schema = arrow_schema(det.labels, o.id_field, o.keep_fields, reader.arrow_schema)
-        target = OutputTarget(output, append=o.resume)
         bar = None
+        sink = plan.open(schema)
         try:
-            writer = open_writer(target, out_fmt, columns, schema)
             if o.progress:
                 import sys
 
                 from tqdm import tqdm
 
-                bar = tqdm(total=reader.total, initial=done, unit=" rows", file=progress_file or sys.stderr,
+                bar = tqdm(total=reader.total, initial=plan.done, unit=" rows", file=progress_file or sys.stderr,
                            dynamic_ncols=True, mininterval=0.5, smoothing=0.05)
             while chunk := list(islice(rows, size)):
                 recs = _score_chunk(det, chunk, o)
-                writer.write(recs)
+                sink.write(recs)
                 for row, rec in zip(chunk, recs):
                     tally.add(row.fields, rec)
                 if bar is not None:
                     bar.update(len(chunk))
-            writer.close()
-            target.commit()
-        except BaseException:
-            target.abort()
-            raise
+            plan.commit()
         finally:
+            plan.close()  # an interrupted run keeps OUTPUT.partial and its checkpoint for the next run
             if bar is not None:
                 bar.close()
     groups = tally.stats() if o.report else None
     if groups is not None:
         write_report([g.to_dict() for g in groups], o.report, det.labels)  # type: ignore[arg-type]
     return ScoreSummary(output=output, rows=tally.rows, errors=tally.errors,
-                        label_counts=dict(zip(tally.labels, tally.counts)), resumed=done,
-                        seconds=time.perf_counter() - start, load_seconds=loaded - t0, groups=groups)
+                        label_counts=dict(zip(tally.labels, tally.counts)), resumed=plan.done,
+                        seconds=time.perf_counter() - start, load_seconds=loaded - t0, groups=groups,
+                        truncated=tally.truncated)
+
+
+def run_meta(input: str, in_fmt: str, o: ScoreOptions, det: "Detector") -> dict[str, Any]:
+    """What a checkpoint records about a run: the input file, the options that change records, the model."""
+    import hashlib
+    import json
+
+    from .checkpoint import input_fingerprint
+
+    opts = {"format": in_fmt, "text_field": o.text_field, "id_field": o.id_field, "keep_fields": list(o.keep_fields),
+            "evidence": o.evidence, "max_chars": o.max_chars or 0}
+    cfg = getattr(det, "config", None)
+    model = json.dumps([cfg.to_dict() if hasattr(cfg, "to_dict") else repr(cfg), getattr(det, "quantize", None)],
+                       sort_keys=True, default=str)
+    return {"input": input_fingerprint(input), "options": opts,
+            "model": hashlib.sha256(model.encode("utf-8")).hexdigest()[:16]}
 
 
 def format_summary(s: ScoreSummary) -> str:
@@ -396,6 +416,9 @@ def format_summary(s: ScoreSummary) -> str:
     lines = [f"scored {s.rows} rows ({s.errors} errors) into {s.output} in {s.seconds:.1f}s"
              + (f" ({s.rows_per_second:.0f} rows/s)" if new else "") + f" after {s.load_seconds:.1f}s loading the model"
              + (f"; {s.resumed} rows were already done (resumed)" if s.resumed else "")]
+    if s.truncated:
+        lines.append(f"  {s.truncated} rows longer than --max-chars were scored on their first characters "
+                     "('truncated' in their records)")
     ok = s.rows - s.errors
     for lab, n in s.label_counts.items():
         lines.append(f"  {lab:<16} {n:>9}  ({100.0 * n / ok if ok else 0.0:.2f}% of scored rows)")
