@@ -3,11 +3,12 @@
 ``score_file`` reads JSONL/CSV/TSV/Parquet (or stdin) chunk by chunk, scores each
 chunk with ``detect_many`` and appends one output record per input record, in
 input order. A record that cannot be scored gets an ``error`` instead of scores;
-no row is dropped and no bad row stops the run. Output goes to a temp file that
-is renamed at the end, or, with ``resume``, is appended in place and flushed per
-chunk so a killed run can continue where it stopped. Counts and the optional
-per-group report are kept as counters only, so memory does not grow with rows
-(except one counter set per distinct group).
+no row is dropped and no bad row stops the run. A text is scored on at most
+``max_chars`` normalised characters, so no row costs more than that. Output goes
+to ``OUTPUT.partial`` with a checkpoint after every chunk and is renamed onto
+OUTPUT at the end; a rerun continues an interrupted run (framing.checkpoint).
+Counts and the optional per-group report are kept as counters only
+(framing.tally), so memory does not grow with rows.
 """
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ import dataclasses
 import os
 import re
 import time
-from collections import Counter
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .detector import DEFAULT_MAX_CHARS
-from .io import Row, check_columns, guess_format, open_input, peek_text_field, plain, time_key
-from .output import RESULT_KEYS, arrow_schema, record_from_row, write_report  # noqa: F401 - re-exported
 from .checkpoint import OutputPlan
+from .detector import DEFAULT_MAX_CHARS
+from .io import Row, check_columns, guess_format, open_input, peek_text_field
+from .output import RESULT_KEYS, arrow_schema, record_from_row, write_report  # noqa: F401 - re-exported
+from .tally import GroupStats, Tally
 
 if TYPE_CHECKING:  # pragma: no cover
     from .detector import Detection, Detector
@@ -34,7 +35,6 @@ __all__ = ["ScoreOptions", "ScoreSummary", "GroupStats", "score_file", "score_ro
 
 OUTPUT_FIELDS = ("id", "labels", "scores", "language", "evidence", "error", "truncated")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MAX_TERMS = 2000  # per group; pruned to half when exceeded, so memory stays bounded
 
 
 @dataclass(frozen=True)
@@ -61,38 +61,6 @@ class ScoreOptions:
 
 
 @dataclass(frozen=True)
-class GroupStats:
-    """Per-group counts for the report; rates are over scored (non-error) rows."""
-
-    group: str
-    rows: int
-    errors: int
-    label_rows: dict[str, int]
-    any_rows: int
-    first: Any
-    last: Any
-    top_terms: tuple[tuple[str, int], ...]
-
-    @property
-    def scored(self) -> int:
-        return self.rows - self.errors
-
-    @property
-    def rates(self) -> dict[str, float]:
-        return {lab: round(n / self.scored, 6) if self.scored else 0.0 for lab, n in self.label_rows.items()}
-
-    @property
-    def any_rate(self) -> float:
-        return round(self.any_rows / self.scored, 6) if self.scored else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "rows": self.rows, "errors": self.errors, "scored": self.scored,
-                "label_rows": dict(self.label_rows), "rates": self.rates, "any_rows": self.any_rows,
-                "any_rate": self.any_rate, "first": self.first, "last": self.last,
-                "top_terms": [list(t) for t in self.top_terms]}
-
-
-@dataclass(frozen=True)
 class ScoreSummary:
     """What a run did: rows written (incl. resumed ones), errors, rows per label, timing, report groups."""
 
@@ -110,81 +78,6 @@ class ScoreSummary:
     def rows_per_second(self) -> float:
         """New rows (not resumed ones) per second of scoring."""
         return (self.rows - self.resumed) / self.seconds if self.seconds > 0 else 0.0
-
-
-class _Group:
-    __slots__ = ("rows", "errors", "labels", "any", "first", "last", "terms")
-
-    def __init__(self, n_labels: int) -> None:
-        self.rows = self.errors = self.any = 0
-        self.labels = [0] * n_labels
-        self.first: tuple[Any, Any] | None = None
-        self.last: tuple[Any, Any] | None = None
-        self.terms: Counter[str] = Counter()
-
-
-class _Tally:
-    """Run counters and, when grouping, one :class:`_Group` per group value."""
-
-    def __init__(self, labels: Sequence[str], group_by: str | None, time_field: str | None, grouped: bool) -> None:
-        self.labels, self.index = tuple(labels), {lab: i for i, lab in enumerate(labels)}
-        self.group_by, self.time_field, self.grouped = group_by, time_field, grouped
-        self.rows = self.errors = self.truncated = 0
-        self.counts = [0] * len(labels)
-        self.groups: dict[str, _Group] = {}
-
-    def add(self, fields: Mapping[str, Any] | None, rec: Mapping[str, Any]) -> None:
-        self.rows += 1
-        err = rec.get("error")
-        hits = [self.index[lab] for lab in (rec.get("labels") or ()) if lab in self.index]
-        if err:
-            self.errors += 1
-        self.truncated += bool(rec.get("truncated"))
-        for j in hits:
-            self.counts[j] += 1
-        if not self.grouped:
-            return
-        key = _group_key(fields, self.group_by)
-        g = self.groups.get(key)
-        if g is None:
-            g = self.groups[key] = _Group(len(self.labels))
-        g.rows += 1
-        if err:
-            g.errors += 1
-            return
-        g.any += bool(hits)
-        for j in hits:
-            g.labels[j] += 1
-        for e in rec.get("evidence") or ():
-            term = (e.get("term") or e.get("surface") or "").strip().lower()
-            if term:
-                g.terms[term] += 1
-        if len(g.terms) > _MAX_TERMS:
-            g.terms = Counter(dict(g.terms.most_common(_MAX_TERMS // 2)))
-        if self.time_field and fields is not None:
-            v = fields.get(self.time_field)
-            k = time_key(v)
-            if k is not None:
-                if g.first is None or k < g.first[0]:
-                    g.first = (k, v)
-                if g.last is None or k > g.last[0]:
-                    g.last = (k, v)
-
-    def stats(self) -> tuple[GroupStats, ...]:
-        out = [GroupStats(group=k, rows=g.rows, errors=g.errors, label_rows=dict(zip(self.labels, g.labels)),
-                          any_rows=g.any, first=plain(g.first[1]) if g.first else None,
-                          last=plain(g.last[1]) if g.last else None, top_terms=tuple(g.terms.most_common(10)))
-               for k, g in self.groups.items()]
-        return tuple(sorted(out, key=lambda s: (-s.any_rate, -s.rows, s.group)))
-
-
-def _group_key(fields: Mapping[str, Any] | None, group_by: str | None) -> str:
-    if group_by is None:
-        return "(all)"
-    if fields is None:
-        return "(unreadable)"
-    v = fields.get(group_by)
-    return "(missing)" if v is None or v == "" else str(v)
 
 
 def with_thresholds(det: "Detector", threshold: float | None = None,
@@ -324,6 +217,9 @@ def score_file(detector: "Detector | Callable[[], Detector]", input: str, output
     ``detector`` may be a callable, so that bad input or options fail before a model is loaded.
     """
     o = options
+    if output != "-" and (output.endswith(("/", os.sep)) or os.path.isdir(output)):
+        raise ValueError(f"OUTPUT {output} is a directory: partitioned output is written by --engine ray; "
+                         "give an OUTPUT file")
     in_fmt = guess_format(input, o.input_format)
     out_fmt = guess_format(output, o.output_format, output=True)
     _validate(input, output, in_fmt, out_fmt, o)
@@ -343,7 +239,7 @@ def score_file(detector: "Detector | Callable[[], Detector]", input: str, output
         loaded = time.perf_counter()
         det = with_thresholds(det, o.threshold, o.label_thresholds)  # type: ignore[arg-type]
         plan.check(run_meta(input, in_fmt, o, det))  # refuses to continue another run's partial output
-        tally = _Tally(det.labels, o.group_by, o.time_field, grouped=bool(o.report))
+        tally = Tally(det.labels, o.group_by, o.time_field, grouped=bool(o.report))
         last = None
         for rec in plan.done_records():
             row = next(rows, None)

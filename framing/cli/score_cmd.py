@@ -26,11 +26,13 @@ def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.command("score")
 @click.argument("input", metavar="INPUT")
 @click.option("--output", "-o", default="-", show_default=True, metavar="OUTPUT",
-              help="Output file; its extension picks the format. '-' writes JSONL to standard output.")
+              help="Output file; its extension picks the format. '-' writes JSONL to standard output. With "
+              "--engine ray, a DIRECTORY (ending in '/') gets part files written by the workers, a "
+              "_manifest.json and _SUCCESS.")
 @click.option("--format", "input_format", type=click.Choice(_FORMATS, case_sensitive=False),
               help="Input format (default: from the extension; JSONL for '-').")
 @click.option("--output-format", type=click.Choice(_FORMATS, case_sensitive=False),
-              help="Output format (default: from the extension; JSONL for '-').")
+              help="Output format (default: from the extension; JSONL for '-'; Parquet for a directory).")
 @click.option("--text-field", default="text", show_default=True, help="Field/column holding the text.")
 @click.option("--id-field", help="Field/column copied to 'id' (default: 1-based line number for JSONL, "
               "record number for CSV/TSV/Parquet).")
@@ -49,7 +51,7 @@ def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of OUTPUT even if the input file changed "
               "since (its last record is checked against the input), or continue an OUTPUT of complete records.")
 @click.option("--overwrite", is_flag=True, help="Discard the interrupted run of OUTPUT (OUTPUT.partial) and start "
-              "over.")
+              "over; with --engine ray, replace the part files of an earlier run in the output DIRECTORY.")
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any row could not be scored.")
 @click.option("--group-by", metavar="FIELD", help="Per-group report by this input field (needs --report).")
 @click.option("--time-field", metavar="FIELD", help="Timestamp field for first/last in the report.")
