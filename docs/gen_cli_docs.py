@@ -73,8 +73,9 @@ the `truncated` column; Parquet: a boolean column), its language is detected on
 the same prefix, and its evidence lies in that prefix. Only a prefix of the text
 is normalised and tokenised, so a 1 MB row costs what a 10,000-character row
 costs. Without the limit the cost grows with the length: every 256-token window
-is scored (about 60 s for one 100,000-character Chinese post on 2 cores). The
-summary counts the truncated rows. `Detector.detect_many(..., max_chars=N)` does
+is scored (issue #15 measured about 60 s for one 100,000-character Chinese post
+on 2 cores; not re-measured here: `python bench/hostile.py --n 1 --long 1 --
+--max-chars 0`). The summary counts the truncated rows. `Detector.detect_many(..., max_chars=N)` does
 the same in Python (`Detection.truncated`).
 
 ### Killed runs continue
