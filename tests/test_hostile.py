@@ -222,3 +222,22 @@ def test_rerun_refuses_or_continues_as_told(tmp_path: Path, det: Any, model_dir:
     assert r.exit_code == 1 and "standard input" in r.output
     r = _invoke("-", "-o", str(out), *m, "--resume", input=src.read_text())
     assert r.exit_code == 0 and "8 rows were already done" in r.stderr and len(_jsonl(out)) == 40
+
+
+def test_freed_memory_is_given_back_after_every_chunk(tmp_path: Path, det: Any,  # noqa: F811
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Peak RSS must not creep up with rows: glibc's freed blocks are trimmed after each chunk."""
+    import framing.score as score
+
+    if sys.platform.startswith("linux") and os.path.exists("/lib/x86_64-linux-gnu/libc.so.6"):
+        assert score.release_freed_memory() is True
+    calls: list[int] = []
+    real = score.release_freed_memory
+    monkeypatch.setattr(score, "release_freed_memory", lambda: calls.append(1) or real())
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"post {i}"}) + "\n" for i in range(10)), encoding="utf-8")
+    o = score.ScoreOptions(batch_size=2, chunk_batches=2, evidence=False)  # chunks of 4 rows: 3 chunks
+    s = score.score_file(det, str(src), str(tmp_path / "out.jsonl"), o)
+    assert s.rows == 10 and len(calls) == 3
+    calls.clear()
+    assert len(list(score.score_rows(det, [{"text": "a"}] * 10, o))) == 10 and len(calls) == 3
