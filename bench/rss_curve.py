@@ -42,6 +42,8 @@ def main() -> None:
     ap.add_argument("--long-chars", type=int, default=20_000)
     ap.add_argument("--chunk-batches", type=int, default=32, help="framing score's chunk: batch size (32) x this")
     ap.add_argument("--every", type=int, default=1, help="print every this many chunks")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also print the memory Python objects hold (tracemalloc, started after the first chunk)")
     ap.add_argument("--no-trim", action="store_true", help="do not give freed memory back after each chunk")
     args = ap.parse_args()
     det = get_default_detector()
@@ -56,10 +58,17 @@ def main() -> None:
         seen["chunks"] += 1
         seen["rows"] += len(chunk)
         s = status()
+        if args.tracemalloc:
+            import tracemalloc
+
+            if not tracemalloc.is_tracing():
+                tracemalloc.start()
+            s["python"] = tracemalloc.get_traced_memory()[0] / 2**20
         points.append((seen["rows"], s["VmHWM"]))
         if seen["chunks"] % args.every == 0:
             print(f"{seen['rows']:>7} rows {time.perf_counter() - t0:7.1f}s  RSS {s['VmRSS']:6.0f}  anon "
-                  f"{s['RssAnon']:6.0f}  file {s['RssFile']:5.0f}  peak {s['VmHWM']:6.0f}", flush=True)
+                  f"{s['RssAnon']:6.0f}  file {s['RssFile']:5.0f}  peak {s['VmHWM']:6.0f}"
+                  + (f"  python {s['python']:5.1f}" if "python" in s else ""), flush=True)
         return recs
 
     score._score_chunk = probe
