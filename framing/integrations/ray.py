@@ -30,7 +30,7 @@ from typing import Any, Mapping
 from ..io import Row, check_columns, guess_format, open_input, parse_jsonl_line
 from ..output import arrow_schema, records_to_table
 from ..score import (OUTPUT_FIELDS, ScoreOptions, ScoreSummary, _score_chunk, _validate, record_from_row,
-                     with_thresholds)
+                     release_freed_memory, with_thresholds)
 
 __all__ = ["RayScorer", "read_jsonl_lines", "score_file_ray", "is_directory_output"]
 
@@ -83,6 +83,7 @@ class RayScorer:
             batch = pa.Table.from_pandas(batch) if hasattr(batch, "columns") else pa.table(batch)
         rows = self._rows(batch)
         records = _score_chunk(self.detector, rows, self.options) if rows else []
+        release_freed_memory()  # an actor scores batch after batch: keep its heap from creeping up
         if self.parts is not None:  # written here, on the worker; the driver gets one row of counts
             first = rows[0].n if rows and self.raw_jsonl else None
             return self.parts.write(records, batch, first)
