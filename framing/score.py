@@ -300,10 +300,10 @@ def score_file(detector: "Detector | Callable[[], Detector]", input: str, output
                 sink.write(recs)
                 for row, rec in zip(chunk, recs):
                     tally.add(row.fields, rec)
-                del recs, chunk
-                release_freed_memory()
                 if bar is not None:
                     bar.update(len(chunk))
+                del recs, chunk
+                release_freed_memory()
             plan.commit()
         finally:
             plan.close()  # an interrupted run keeps OUTPUT.partial and its checkpoint for the next run
