@@ -53,25 +53,62 @@ input. In CSV/TSV the nested fields are JSON strings and unused cells are empty.
 The default `id` is the 1-based line number (JSONL; blank lines are skipped but
 counted) or record number (CSV/TSV/Parquet).
 
-A summary goes to stderr at the end: rows, errors, rows per label. Exit status 3
-with `--strict` when any row errored. A progress bar (rows/s) is shown when
-stderr is a terminal, or with `--progress`; `--quiet` silences both.
+A summary goes to stderr at the end: rows, errors, truncated rows, rows per
+label. Exit status 3 with `--strict` when any row errored. A progress bar
+(rows/s) is shown when stderr is a terminal, or with `--progress`; `--quiet`
+silences both.
 
-### Resume
+### Long texts: `--max-chars`
 
 ```bash
-framing score huge.jsonl -o scored.jsonl --resume     # killed half-way...
-framing score huge.jsonl -o scored.jsonl --resume     # ...continues after the last complete record
+framing score dump.jsonl -o scored.jsonl                    # texts scored on their first 10,000 characters
+framing score dump.jsonl -o scored.jsonl --max-chars 2000   # cheaper still
+framing score essays.jsonl -o scored.jsonl --max-chars 0    # no limit: every window of every text
 ```
 
-With `--resume`, OUTPUT is appended to in place and flushed every chunk
-(`--batch-size` x 32 rows), so a killed run leaves complete records plus at most
-one partial record; the next `--resume` run drops the partial record, checks that
-the last id matches the input, and continues. Use `--resume` on the first run
-too: without it the output goes to a temp file `.OUTPUT.<random>.part` that is
-renamed onto OUTPUT only at the end (an interrupted run leaves OUTPUT untouched).
-Parquet output cannot be resumed (a killed Parquet file has no footer): write
-JSONL/CSV/TSV and convert.
+A text is scored on its first `--max-chars` characters after normalisation
+(default 10,000, about what moderation APIs accept in one request; `0` = no
+limit). A longer text gets `"truncated": true` in its record (CSV/TSV: `true` in
+the `truncated` column; Parquet: a boolean column), its language is detected on
+the same prefix, and its evidence lies in that prefix. Only a prefix of the text
+is normalised and tokenised, so a 1 MB row costs what a 10,000-character row
+costs. Without the limit the cost grows with the length: every 256-token window
+is scored (issue #15 measured about 60 s for one 100,000-character Chinese post
+on 2 cores; not re-measured here: `python bench/hostile.py --n 1 --long 1 --
+--max-chars 0`). The summary counts the truncated rows. `Detector.detect_many(..., max_chars=N)` does
+the same in Python (`Detection.truncated`).
+
+### Killed runs continue
+
+```bash
+framing score huge.jsonl -o scored.jsonl     # killed half-way (Ctrl-C, SIGTERM, SIGKILL, reboot)...
+framing score huge.jsonl -o scored.jsonl     # ...the same command continues where it stopped
+```
+
+The output is written to `OUTPUT.partial` (Parquet: a directory of one Parquet
+file per chunk) and after every chunk (`--batch-size` x 32 rows) the data is
+synced to disk and `OUTPUT.checkpoint` is replaced atomically: rows and bytes
+done, the input file's size and modification time, the options that change the
+records (`--format`, `--text-field`, `--id-field`, `--keep-fields`,
+`--evidence`, `--max-chars`) and the model (with its thresholds). At the end the
+partial output is renamed (Parquet: merged) onto OUTPUT and the checkpoint is
+removed, so OUTPUT is always complete, in input order, or absent (an older
+OUTPUT stays until the new one replaces it).
+
+A rerun with the same OUTPUT finds the checkpoint, cuts whatever was written
+after it, skips the rows already done, checks that the last record's id matches
+the input, and continues; the summary says how many rows were already done, and
+the result equals an uninterrupted run's record for record. It refuses, with a
+message naming the way out, when:
+
+- the options or the model differ: rerun with the same ones, or `--overwrite`
+  to discard the partial output and start over;
+- the input file changed since (size or modification time), or is standard
+  input: `--resume` continues anyway (the last record's id is still checked),
+  `--overwrite` starts over.
+
+`--resume` also continues an OUTPUT of complete JSONL/CSV/TSV records written in
+place by an older framing (`--resume` used to append to OUTPUT directly).
 
 ### Per-group report
 

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
-from .detector import CONFIG_NAME, Detection, Detector
+from .detector import CONFIG_NAME, DEFAULT_MAX_CHARS, Detection, Detector
 
 __all__ = ["default_model_dir", "get_default_detector", "detect", "detect_many"]
 
@@ -32,11 +32,14 @@ def get_default_detector() -> Detector:
         return _default
 
 
-def detect(text: str, evidence: bool = True) -> Detection:
-    """Detect frames in one text with the default detector (``evidence=False``: no evidence spans, faster)."""
-    return get_default_detector().detect(text, evidence=evidence)
+def detect(text: str, evidence: bool = True, max_chars: int | None = DEFAULT_MAX_CHARS) -> Detection:
+    """Detect frames in one text with the default detector (``evidence=False``: no evidence spans, faster;
+    ``max_chars``: score at most this many normalised characters, see ``Detector.detect_many``)."""
+    return get_default_detector().detect(text, evidence=evidence, max_chars=max_chars)
 
 
-def detect_many(texts: Iterable[str], batch_size: int = 32, evidence: bool = True) -> list[Detection]:
+def detect_many(texts: Iterable[str], batch_size: int = 32, evidence: bool = True,
+                max_chars: int | None = DEFAULT_MAX_CHARS) -> list[Detection]:
     """Detect frames in many texts with the default detector; one Detection per text, in order."""
-    return get_default_detector().detect_many(list(texts), batch_size=batch_size, evidence=evidence)
+    return get_default_detector().detect_many(list(texts), batch_size=batch_size, evidence=evidence,
+                                              max_chars=max_chars)

@@ -6,7 +6,9 @@ spec, ``format_version``), ``model.safetensors`` (adapter + head, or all weights
 for full fine-tuning) and a generated ``README.md`` model card. Weights are read
 with safetensors only; pickle checkpoints are refused. Texts longer than the
 model's window are split into overlapping windows whose scores are max-pooled.
-Evidence spans always index the ORIGINAL text.
+Evidence spans always index the ORIGINAL text. Texts are scored on at most
+``max_chars`` normalised characters (default :data:`DEFAULT_MAX_CHARS`), so one
+huge text costs no more than a long one; such a result says ``truncated``.
 """
 from __future__ import annotations
 
@@ -19,10 +21,15 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .normalizer import NormalizeConfig, normalize
+from .offsets import Normalized
 
-__all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "threshold_group", "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME"]
+__all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "threshold_group", "normalize_bounded",
+           "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME", "DEFAULT_MAX_CHARS"]
 
 FORMAT_VERSION = 1
+#: texts longer than this (after normalisation) are scored on their first DEFAULT_MAX_CHARS characters
+DEFAULT_MAX_CHARS = 10_000
+_MARGIN = 256  # normalised characters past the cut, so that the prefix normalises as the whole text would
 CONFIG_NAME = "framing_config.json"
 WEIGHTS_NAME = "model.safetensors"
 
@@ -45,17 +52,25 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Detection:
-    """The result for one text: labels over threshold, calibrated scores, language, evidence."""
+    """The result for one text: labels over threshold, calibrated scores, language, evidence.
+
+    ``truncated``: the text was longer than ``max_chars`` after normalisation and only its first
+    ``max_chars`` characters were scored (``to_dict`` has ``"truncated": True`` only then).
+    """
 
     text: str
     labels: tuple[str, ...]
     scores: dict[str, float]
     language: str
     evidence: tuple[Evidence, ...] = ()
+    truncated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores),
-                "language": self.language, "evidence": [e.to_dict() for e in self.evidence]}
+        d = {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores),
+             "language": self.language, "evidence": [e.to_dict() for e in self.evidence]}
+        if self.truncated:
+            d["truncated"] = True
+        return d
 
 
 @dataclass
@@ -101,6 +116,29 @@ def threshold_group(lang: str) -> str:
     if lang in ("zh-Hans", "zh-Hant", "yue", "zh"):
         return "zh"
     return lang
+
+
+def normalize_bounded(text: str, config: NormalizeConfig, max_chars: int | None) -> tuple[Normalized, bool]:
+    """``normalize(text)`` cut to its first ``max_chars`` characters (None or 0: no limit), and whether it was cut.
+
+    Only a prefix of a long text is normalised (doubled until it yields enough characters), so the cost is
+    bounded by ``max_chars``, not by the text. Offsets still index ``text``: the original of the result is
+    a prefix of it.
+    """
+    if not max_chars or max_chars < 0:
+        return normalize(text, config), False
+    take = max_chars + _MARGIN
+    while True:
+        n = normalize(text[:take], config)
+        if take >= len(text) or len(n.text) >= max_chars + _MARGIN // 2:
+            break
+        take *= 2  # the prefix shrank a lot in normalisation (white space, invisible characters)
+    if len(n.text) <= max_chars:
+        return n, take < len(text)
+    index = n._index  # offsets of the kept characters, computed before the text is cut
+    cut = Normalized(original=n.original, text=n.text[:max_chars], _layers=n._layers)
+    cut.__dict__["_index"] = None if index is None else (index[0][:max_chars], index[1][:max_chars])
+    return cut, True
 
 
 def _check_texts(texts: Sequence[str]) -> None:
@@ -220,12 +258,16 @@ class Detector:
         return path
 
     # ---- inference -----------------------------------------------------------------------------------
-    def logits_many(self, texts: Sequence[str], batch_size: int = 32) -> tuple[list[Any], list[Any]]:
-        """Raw (uncalibrated) max-pooled logits per text, plus the normalised texts."""
+    def logits_many(self, texts: Sequence[str], batch_size: int = 32,
+                    max_chars: int | None = None) -> tuple[list[Any], list[Any]]:
+        """Raw (uncalibrated) max-pooled logits per text, plus the normalised texts (cut to ``max_chars``)."""
+        _check_texts(texts)
+        norms = [normalize_bounded(t, self.norm_config, max_chars)[0] for t in texts]
+        return self._logits(norms, batch_size), norms
+
+    def _logits(self, norms: Sequence[Normalized], batch_size: int) -> list[Any]:
         import torch
 
-        _check_texts(texts)
-        norms = [normalize(t, self.norm_config) for t in texts]
         # windows: (text index, input ids); long texts are split with overlap
         windows: list[tuple[int, list[int]]] = []
         with self._lock:
@@ -234,7 +276,7 @@ class Detector:
                     windows.append((i, ids))
         order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
         n_labels = len(self.labels)
-        best = [torch.full((n_labels,), -math.inf) for _ in texts]
+        best = [torch.full((n_labels,), -math.inf) for _ in norms]
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
@@ -248,7 +290,7 @@ class Detector:
                 out = self.model(input_ids=ids, attention_mask=mask).float()
                 for r, (i, _) in enumerate(chunk):
                     best[i] = torch.maximum(best[i], out[r])
-        return best, norms
+        return best
 
     def _windows(self, text: str) -> list[list[int]]:
         mc = self.model_config
@@ -277,15 +319,24 @@ class Detector:
             out[lab] = round(float(torch.sigmoid(logits[j] / t)), 6)
         return out
 
-    def detect_many(self, texts: Iterable[str], batch_size: int = 32, evidence: bool = True) -> list[Detection]:
-        """Detect frames in many texts; one :class:`Detection` per text, in order."""
+    def detect_many(self, texts: Iterable[str], batch_size: int = 32, evidence: bool = True,
+                    max_chars: int | None = DEFAULT_MAX_CHARS) -> list[Detection]:
+        """Detect frames in many texts; one :class:`Detection` per text, in order.
+
+        A text longer than ``max_chars`` characters after normalisation is scored on its first ``max_chars``
+        (its language too) and its Detection says ``truncated=True``; ``None`` or 0: no limit (the cost then
+        grows with the length: every 256-token window is scored).
+        """
         from .langid import detect_language
 
         texts = list(texts)
-        logits, norms = self.logits_many(texts, batch_size=batch_size)
+        _check_texts(texts)
+        bounded = [normalize_bounded(t, self.norm_config, max_chars) for t in texts]
+        norms = [n for n, _ in bounded]
+        logits = self._logits(norms, batch_size)
         results = []
-        for text, lg, norm in zip(texts, logits, norms):
-            lang = detect_language(text).lang if text else "other"
+        for text, lg, (norm, cut) in zip(texts, logits, bounded):
+            lang = detect_language(norm.original if cut else text).lang if text else "other"
             if not norm.text:
                 scores = {lab: 0.0 for lab in self.labels}
             else:
@@ -296,14 +347,15 @@ class Detector:
                 from .evidence import find_evidence
 
                 ev = find_evidence(self, norm, labels)
-            results.append(Detection(text=text, labels=labels, scores=scores, language=lang, evidence=ev))
+            results.append(Detection(text=text, labels=labels, scores=scores, language=lang, evidence=ev,
+                                     truncated=cut))
         return results
 
-    def detect(self, text: str, evidence: bool = True) -> Detection:
-        """Detect frames in one text."""
+    def detect(self, text: str, evidence: bool = True, max_chars: int | None = DEFAULT_MAX_CHARS) -> Detection:
+        """Detect frames in one text (``max_chars``: as in :meth:`detect_many`)."""
         if not isinstance(text, str):
             raise TypeError(f"detect() expects str, got {type(text).__name__}")
-        return self.detect_many([text], evidence=evidence)[0]
+        return self.detect_many([text], evidence=evidence, max_chars=max_chars)[0]
 
 
 def _load_encoder(spec: str, fast: bool = False) -> tuple[Any, Any, str | None]:

@@ -49,8 +49,10 @@ def model_attribution(det: "Detector", norm: Normalized, label: str, top_k: int 
     with det._lock, torch.enable_grad():
         embeds = emb_layer(enc["input_ids"]).detach().requires_grad_(True)
         logit = det.model(input_ids=None, attention_mask=enc["attention_mask"], inputs_embeds=embeds)[0, j]
-        logit.backward()
-    sal = (embeds.grad[0] * embeds[0]).sum(-1).detach()
+        # the gradient of the input only: backward() would also compute a gradient for every weight and keep
+        # it in .grad (a second copy of the encoder's layers, and a training detector's .grad polluted)
+        (grad,) = torch.autograd.grad(logit, embeds)
+    sal = (grad[0] * embeds[0]).sum(-1).detach()
     plen = len(mc.prefix)
     cands = []
     for t, (a, b) in enumerate(offsets):

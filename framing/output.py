@@ -1,9 +1,10 @@
-"""Output of ``framing score``: record writers, the atomic output file, --resume, and group reports.
+"""Output of ``framing score``: record writers, atomic output files, reading records back, group reports.
 
-Writers append whole chunks with one write and flush, so a killed run leaves
-complete records plus at most one partial record, which :func:`resume_point`
-cuts off. A new OUTPUT is written to a temporary file beside it and renamed
-into place at the end (:class:`OutputTarget`); reports are written the same way.
+Writers append whole chunks with one write and flush. ``framing score``'s partial
+output and checkpoint are in framing.checkpoint; :func:`resume_point` continues an
+OUTPUT written in place by an older ``--resume`` (a partial last record is cut
+off). :class:`OutputTarget` writes a temporary file beside OUTPUT and renames it
+into place at the end (``--engine ray``); reports are written the same way.
 Parquet output holds scores as a struct per label (:func:`arrow_schema`).
 """
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import IO, Any, BinaryIO, Iterable, Iterator, Sequence
 
 from .io import DELIMITERS, csv_records, decoded_lines
 
-__all__ = ["Writer", "OutputTarget", "open_writer", "arrow_schema", "records_to_table", "resume_point", "read_output",
-           "write_report"]
+__all__ = ["Writer", "OutputTarget", "open_writer", "arrow_schema", "records_to_table", "record_from_row", "resume_point",
+           "read_output", "write_report", "RESULT_KEYS"]
 
 
 def arrow_schema(labels: Sequence[str], id_field: str | None, keep: Sequence[str], in_schema: Any = None) -> Any:
@@ -36,7 +37,7 @@ def arrow_schema(labels: Sequence[str], id_field: str | None, keep: Sequence[str
     return pa.schema([("id", pa.int64() if id_field is None else typ(id_field)),
                       ("labels", pa.list_(pa.string())), ("scores", pa.struct([(lab, pa.float64()) for lab in labels])),
                       ("language", pa.string()), ("evidence", pa.list_(ev)), ("error", pa.string()),
-                      *[(k, typ(k)) for k in keep]])
+                      ("truncated", pa.bool_()), *[(k, typ(k)) for k in keep]])
 
 
 def records_to_table(records: list[dict[str, Any]], schema: Any) -> Any:
@@ -49,6 +50,17 @@ def records_to_table(records: list[dict[str, Any]], schema: Any) -> Any:
             if v is not None and not isinstance(v, str):
                 r[c] = _dumps(v)
     return pa.Table.from_pylist(records, schema=schema)
+
+
+#: what a scored row adds; an error row has ``error`` instead
+RESULT_KEYS = ("labels", "scores", "language", "evidence", "truncated")
+
+
+def record_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with every output column (Arrow/Parquet: nulls where unused) in the shape of a scored record."""
+    if row.get("error"):
+        return {k: v for k, v in row.items() if k not in RESULT_KEYS}
+    return {k: v for k, v in row.items() if k != "error" and (k != "truncated" or v)}
 
 
 # ---- writers -----------------------------------------------------------------------------------------
@@ -175,8 +187,8 @@ def open_writer(target: OutputTarget, fmt: str, columns: Sequence[str], arrow_sc
 def resume_point(path: str, fmt: str, columns: Sequence[str]) -> int:
     """Records already complete in OUTPUT; cuts a partial last record off the file. 0 if absent/empty."""
     if fmt == "parquet":
-        raise ValueError("--resume is not supported for Parquet output: a killed Parquet file has no footer and "
-                         "cannot be read. Write JSONL/CSV/TSV to resume, or rerun without --resume")
+        raise ValueError(f"cannot resume from {path}: it is a finished Parquet file (an interrupted run continues "
+                         f"from {path}.partial, and there is none); rerun without --resume to score again")
     p = Path(path)
     if not p.exists():
         return 0
@@ -234,7 +246,8 @@ def read_output(path: str, fmt: str, columns: Sequence[str], n: int) -> Iterator
             for k in ("labels", "scores", "evidence"):
                 d[k] = json.loads(d[k]) if d.get(k) else None
             d["error"] = d.get("error") or None
-            yield d
+            d["truncated"] = d.get("truncated") == "true" or None
+            yield record_from_row(d)
 
 
 # ---- reports -------------------------------------------------------------------------------------------

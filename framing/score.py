@@ -3,11 +3,12 @@
 ``score_file`` reads JSONL/CSV/TSV/Parquet (or stdin) chunk by chunk, scores each
 chunk with ``detect_many`` and appends one output record per input record, in
 input order. A record that cannot be scored gets an ``error`` instead of scores;
-no row is dropped and no bad row stops the run. Output goes to a temp file that
-is renamed at the end, or, with ``resume``, is appended in place and flushed per
-chunk so a killed run can continue where it stopped. Counts and the optional
-per-group report are kept as counters only, so memory does not grow with rows
-(except one counter set per distinct group).
+no row is dropped and no bad row stops the run. A text is scored on at most
+``max_chars`` normalised characters, so no row costs more than that. Output goes
+to ``OUTPUT.partial`` with a checkpoint after every chunk and is renamed onto
+OUTPUT at the end; a rerun continues an interrupted run (framing.checkpoint).
+Counts and the optional per-group report are kept as counters only
+(framing.tally), so memory does not grow with rows.
 """
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ import dataclasses
 import os
 import re
 import time
-from collections import Counter
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .io import Row, check_columns, guess_format, open_input, peek_text_field, plain, time_key
-from .output import OutputTarget, arrow_schema, open_writer, read_output, resume_point, write_report
+from .checkpoint import OutputPlan
+from .detector import DEFAULT_MAX_CHARS
+from .io import Row, check_columns, guess_format, open_input, peek_text_field
+from .output import RESULT_KEYS, arrow_schema, record_from_row, write_report  # noqa: F401 - re-exported
+from .tally import GroupStats, Tally
 
 if TYPE_CHECKING:  # pragma: no cover
     from .detector import Detection, Detector
@@ -30,9 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ScoreOptions", "ScoreSummary", "GroupStats", "score_file", "score_rows", "with_thresholds",
            "format_summary", "OUTPUT_FIELDS"]
 
-OUTPUT_FIELDS = ("id", "labels", "scores", "language", "evidence", "error")
+OUTPUT_FIELDS = ("id", "labels", "scores", "language", "evidence", "error", "truncated")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MAX_TERMS = 2000  # per group; pruned to half when exceeded, so memory stays bounded
 
 
 @dataclass(frozen=True)
@@ -53,39 +55,9 @@ class ScoreOptions:
     threshold: float | None = None
     label_thresholds: Mapping[str, float] = dataclasses.field(default_factory=dict)
     progress: bool = False
-    chunk_batches: int = 32  # rows per chunk = batch_size * chunk_batches; output is flushed per chunk
-
-
-@dataclass(frozen=True)
-class GroupStats:
-    """Per-group counts for the report; rates are over scored (non-error) rows."""
-
-    group: str
-    rows: int
-    errors: int
-    label_rows: dict[str, int]
-    any_rows: int
-    first: Any
-    last: Any
-    top_terms: tuple[tuple[str, int], ...]
-
-    @property
-    def scored(self) -> int:
-        return self.rows - self.errors
-
-    @property
-    def rates(self) -> dict[str, float]:
-        return {lab: round(n / self.scored, 6) if self.scored else 0.0 for lab, n in self.label_rows.items()}
-
-    @property
-    def any_rate(self) -> float:
-        return round(self.any_rows / self.scored, 6) if self.scored else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "rows": self.rows, "errors": self.errors, "scored": self.scored,
-                "label_rows": dict(self.label_rows), "rates": self.rates, "any_rows": self.any_rows,
-                "any_rate": self.any_rate, "first": self.first, "last": self.last,
-                "top_terms": [list(t) for t in self.top_terms]}
+    chunk_batches: int = 32  # rows per chunk = batch_size * chunk_batches; output is checkpointed per chunk
+    max_chars: int | None = DEFAULT_MAX_CHARS  # texts are scored on their first max_chars normalised characters
+    overwrite: bool = False  # discard OUTPUT.partial of an interrupted run instead of continuing it
 
 
 @dataclass(frozen=True)
@@ -100,85 +72,12 @@ class ScoreSummary:
     seconds: float  # reading, scoring and writing; the model load is not included
     load_seconds: float = 0.0
     groups: tuple[GroupStats, ...] | None = None
+    truncated: int = 0  # rows scored on their first --max-chars characters
 
     @property
     def rows_per_second(self) -> float:
         """New rows (not resumed ones) per second of scoring."""
         return (self.rows - self.resumed) / self.seconds if self.seconds > 0 else 0.0
-
-
-class _Group:
-    __slots__ = ("rows", "errors", "labels", "any", "first", "last", "terms")
-
-    def __init__(self, n_labels: int) -> None:
-        self.rows = self.errors = self.any = 0
-        self.labels = [0] * n_labels
-        self.first: tuple[Any, Any] | None = None
-        self.last: tuple[Any, Any] | None = None
-        self.terms: Counter[str] = Counter()
-
-
-class _Tally:
-    """Run counters and, when grouping, one :class:`_Group` per group value."""
-
-    def __init__(self, labels: Sequence[str], group_by: str | None, time_field: str | None, grouped: bool) -> None:
-        self.labels, self.index = tuple(labels), {lab: i for i, lab in enumerate(labels)}
-        self.group_by, self.time_field, self.grouped = group_by, time_field, grouped
-        self.rows = self.errors = 0
-        self.counts = [0] * len(labels)
-        self.groups: dict[str, _Group] = {}
-
-    def add(self, fields: Mapping[str, Any] | None, rec: Mapping[str, Any]) -> None:
-        self.rows += 1
-        err = rec.get("error")
-        hits = [self.index[lab] for lab in (rec.get("labels") or ()) if lab in self.index]
-        if err:
-            self.errors += 1
-        for j in hits:
-            self.counts[j] += 1
-        if not self.grouped:
-            return
-        key = _group_key(fields, self.group_by)
-        g = self.groups.get(key)
-        if g is None:
-            g = self.groups[key] = _Group(len(self.labels))
-        g.rows += 1
-        if err:
-            g.errors += 1
-            return
-        g.any += bool(hits)
-        for j in hits:
-            g.labels[j] += 1
-        for e in rec.get("evidence") or ():
-            term = (e.get("term") or e.get("surface") or "").strip().lower()
-            if term:
-                g.terms[term] += 1
-        if len(g.terms) > _MAX_TERMS:
-            g.terms = Counter(dict(g.terms.most_common(_MAX_TERMS // 2)))
-        if self.time_field and fields is not None:
-            v = fields.get(self.time_field)
-            k = time_key(v)
-            if k is not None:
-                if g.first is None or k < g.first[0]:
-                    g.first = (k, v)
-                if g.last is None or k > g.last[0]:
-                    g.last = (k, v)
-
-    def stats(self) -> tuple[GroupStats, ...]:
-        out = [GroupStats(group=k, rows=g.rows, errors=g.errors, label_rows=dict(zip(self.labels, g.labels)),
-                          any_rows=g.any, first=plain(g.first[1]) if g.first else None,
-                          last=plain(g.last[1]) if g.last else None, top_terms=tuple(g.terms.most_common(10)))
-               for k, g in self.groups.items()]
-        return tuple(sorted(out, key=lambda s: (-s.any_rate, -s.rows, s.group)))
-
-
-def _group_key(fields: Mapping[str, Any] | None, group_by: str | None) -> str:
-    if group_by is None:
-        return "(all)"
-    if fields is None:
-        return "(unreadable)"
-    v = fields.get(group_by)
-    return "(missing)" if v is None or v == "" else str(v)
 
 
 def with_thresholds(det: "Detector", threshold: float | None = None,
@@ -226,15 +125,29 @@ def _text_of(row: Row, field: str) -> tuple[str | None, str | None]:
     return v, None
 
 
-#: what a scored row adds; an error row has ``error`` instead
-RESULT_KEYS = ("labels", "scores", "language", "evidence")
+_libc: Any = None
 
 
-def record_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with every output column (Arrow/Parquet: nulls where unused) in the shape of :func:`_record`."""
-    if row.get("error"):
-        return {k: v for k, v in row.items() if k not in RESULT_KEYS}
-    return {k: v for k, v in row.items() if k != "error"}
+def release_freed_memory() -> bool:
+    """Give memory freed by the last chunk back to the OS (glibc ``malloc_trim``); False where there is none.
+
+    Batches of different shapes leave freed blocks scattered over glibc's heaps; without this the
+    process keeps them and its resident size creeps up with the rows scored (docs/scaling.md).
+    """
+    global _libc
+    if _libc is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc is False:
+        return False
+    _libc.malloc_trim(0)
+    return True
 
 
 def _record(rid: Any, det: "Detection | None", error: str | None, kept: dict[str, Any], evidence: bool) -> dict:
@@ -243,8 +156,16 @@ def _record(rid: Any, det: "Detection | None", error: str | None, kept: dict[str
     else:
         rec = {"id": rid, "labels": list(det.labels), "scores": det.scores, "language": det.language,
                "evidence": [e.to_dict() for e in det.evidence] if evidence else None}
+        if getattr(det, "truncated", False):
+            rec["truncated"] = True
     rec.update(kept)
     return rec
+
+
+def _detect(det: "Detector", texts: list[str], o: ScoreOptions, batch_size: int) -> list["Detection"]:
+    if o.max_chars == DEFAULT_MAX_CHARS:  # the default: also for detectors whose detect_many has no max_chars
+        return det.detect_many(texts, batch_size=batch_size, evidence=o.evidence)
+    return det.detect_many(texts, batch_size=batch_size, evidence=o.evidence, max_chars=o.max_chars)
 
 
 def _score_chunk(det: "Detector", chunk: Sequence[Row], o: ScoreOptions) -> list[dict[str, Any]]:
@@ -260,12 +181,12 @@ def _score_chunk(det: "Detector", chunk: Sequence[Row], o: ScoreOptions) -> list
             texts.append(text)
     results: list[Detection | None] = [None] * len(chunk)
     try:
-        for i, d in zip(where, det.detect_many(texts, batch_size=o.batch_size, evidence=o.evidence)):
+        for i, d in zip(where, _detect(det, texts, o, o.batch_size)):
             results[i] = d
     except Exception:  # one poisonous text must not cost its neighbours: retry one by one
         for i, t in zip(where, texts):
             try:
-                results[i] = det.detect_many([t], batch_size=1, evidence=o.evidence)[0]
+                results[i] = _detect(det, [t], o, 1)[0]
             except Exception as exc:  # noqa: BLE001 - reported per row
                 errors[i] = f"scoring failed: {type(exc).__name__}: {exc}"[:200]
     out = []
@@ -288,6 +209,7 @@ def score_rows(detector: "Detector", rows: Iterable[Mapping[str, Any]], options:
     size = max(options.batch_size * options.chunk_batches, 1)
     while chunk := list(islice(numbered, size)):
         yield from _score_chunk(det, chunk, options)
+        release_freed_memory()
 
 
 def _validate(input: str, output: str, in_fmt: str, out_fmt: str, o: ScoreOptions) -> None:
@@ -297,6 +219,10 @@ def _validate(input: str, output: str, in_fmt: str, out_fmt: str, o: ScoreOption
                          f"({', '.join(OUTPUT_FIELDS)}); rename the column or use --id-field")
     if o.batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
+    if o.max_chars is not None and o.max_chars < 0:
+        raise ValueError("--max-chars must be 0 (no limit) or more")
+    if o.resume and o.overwrite:
+        raise ValueError("--resume and --overwrite exclude each other")
     if output == "-":
         if o.resume:
             raise ValueError("--resume needs an OUTPUT file, not standard output")
@@ -304,8 +230,6 @@ def _validate(input: str, output: str, in_fmt: str, out_fmt: str, o: ScoreOption
             raise ValueError("Parquet cannot be written to standard output; give -o FILE.parquet")
     elif input != "-" and os.path.exists(output) and os.path.exists(input) and os.path.samefile(input, output):
         raise ValueError("OUTPUT is the INPUT file; write somewhere else")
-    if o.resume and out_fmt == "parquet":
-        resume_point(output, out_fmt, ())  # raises the explanation
     if (o.group_by or o.time_field) and not o.report:
         raise ValueError("--group-by and --time-field need --report FILE.csv|FILE.json")
     if o.report and os.path.splitext(o.report.lower())[1] not in (".csv", ".json"):
@@ -319,6 +243,9 @@ def score_file(detector: "Detector | Callable[[], Detector]", input: str, output
     ``detector`` may be a callable, so that bad input or options fail before a model is loaded.
     """
     o = options
+    if output != "-" and (output.endswith(("/", os.sep)) or os.path.isdir(output)):
+        raise ValueError(f"OUTPUT {output} is a directory: partitioned output is written by --engine ray; "
+                         "give an OUTPUT file")
     in_fmt = guess_format(input, o.input_format)
     out_fmt = guess_format(output, o.output_format, output=True)
     _validate(input, output, in_fmt, out_fmt, o)
@@ -332,62 +259,79 @@ def score_file(detector: "Detector | Callable[[], Detector]", input: str, output
                           group_by=o.group_by, time_field=o.time_field)
         else:
             rows = peek_text_field(rows, o.text_field, input)
-        done = resume_point(output, out_fmt, columns) if o.resume and output != "-" else 0
+        plan = OutputPlan(output, out_fmt, columns, resume=o.resume, overwrite=o.overwrite)
         t0 = time.perf_counter()
         det = detector() if callable(detector) and not hasattr(detector, "detect_many") else detector
         loaded = time.perf_counter()
         det = with_thresholds(det, o.threshold, o.label_thresholds)  # type: ignore[arg-type]
-        tally = _Tally(det.labels, o.group_by, o.time_field, grouped=bool(o.report))
+        plan.check(run_meta(input, in_fmt, o, det))  # refuses to continue another run's partial output
+        tally = Tally(det.labels, o.group_by, o.time_field, grouped=bool(o.report))
         last = None
-        for rec in read_output(output, out_fmt, columns, done) if done else ():
+        for rec in plan.done_records():
             row = next(rows, None)
             if row is None:
-                raise ValueError(f"cannot resume: {output} has {done} records but {input} has only {tally.rows} "
-                                 "rows; it is not from this input")
+                raise ValueError(f"cannot resume: {plan.source} has {plan.done} records but {input} has only "
+                                 f"{tally.rows} rows; it is not from this input")
             tally.add(row.fields, rec)
             last = (row, rec)
         if last is not None:
             row, rec = last
             rid = row.n if o.id_field is None else (row.fields or {}).get(o.id_field)
             if rec.get("id") is not None and rid is not None and str(rec["id"]) != str(rid):
-                raise ValueError(f"cannot resume: the last record of {output} has id {rec['id']!r} but row {row.n} "
-                                 f"of {input} has id {rid!r}; it is not from this input")
+                raise ValueError(f"cannot resume: the last record of {plan.source} has id {rec['id']!r} but row "
+                                 f"{row.n} of {input} has id {rid!r}; it is not from this input (--overwrite starts "
+                                 "over)")
         start = time.perf_counter()  # rows/s counts new rows only
         schema = None
         if out_fmt == "parquet":
             schema = arrow_schema(det.labels, o.id_field, o.keep_fields, reader.arrow_schema)
-        target = OutputTarget(output, append=o.resume)
         bar = None
+        sink = plan.open(schema)
         try:
-            writer = open_writer(target, out_fmt, columns, schema)
             if o.progress:
                 import sys
 
                 from tqdm import tqdm
 
-                bar = tqdm(total=reader.total, initial=done, unit=" rows", file=progress_file or sys.stderr,
+                bar = tqdm(total=reader.total, initial=plan.done, unit=" rows", file=progress_file or sys.stderr,
                            dynamic_ncols=True, mininterval=0.5, smoothing=0.05)
             while chunk := list(islice(rows, size)):
                 recs = _score_chunk(det, chunk, o)
-                writer.write(recs)
+                sink.write(recs)
                 for row, rec in zip(chunk, recs):
                     tally.add(row.fields, rec)
                 if bar is not None:
                     bar.update(len(chunk))
-            writer.close()
-            target.commit()
-        except BaseException:
-            target.abort()
-            raise
+                del recs, chunk
+                release_freed_memory()
+            plan.commit()
         finally:
+            plan.close()  # an interrupted run keeps OUTPUT.partial and its checkpoint for the next run
             if bar is not None:
                 bar.close()
     groups = tally.stats() if o.report else None
     if groups is not None:
         write_report([g.to_dict() for g in groups], o.report, det.labels)  # type: ignore[arg-type]
     return ScoreSummary(output=output, rows=tally.rows, errors=tally.errors,
-                        label_counts=dict(zip(tally.labels, tally.counts)), resumed=done,
-                        seconds=time.perf_counter() - start, load_seconds=loaded - t0, groups=groups)
+                        label_counts=dict(zip(tally.labels, tally.counts)), resumed=plan.done,
+                        seconds=time.perf_counter() - start, load_seconds=loaded - t0, groups=groups,
+                        truncated=tally.truncated)
+
+
+def run_meta(input: str, in_fmt: str, o: ScoreOptions, det: "Detector") -> dict[str, Any]:
+    """What a checkpoint records about a run: the input file, the options that change records, the model."""
+    import hashlib
+    import json
+
+    from .checkpoint import input_fingerprint
+
+    opts = {"format": in_fmt, "text_field": o.text_field, "id_field": o.id_field, "keep_fields": list(o.keep_fields),
+            "evidence": o.evidence, "max_chars": o.max_chars or 0}
+    cfg = getattr(det, "config", None)
+    model = json.dumps([cfg.to_dict() if hasattr(cfg, "to_dict") else repr(cfg), getattr(det, "quantize", None)],
+                       sort_keys=True, default=str)
+    return {"input": input_fingerprint(input), "options": opts,
+            "model": hashlib.sha256(model.encode("utf-8")).hexdigest()[:16]}
 
 
 def format_summary(s: ScoreSummary) -> str:
@@ -396,6 +340,9 @@ def format_summary(s: ScoreSummary) -> str:
     lines = [f"scored {s.rows} rows ({s.errors} errors) into {s.output} in {s.seconds:.1f}s"
              + (f" ({s.rows_per_second:.0f} rows/s)" if new else "") + f" after {s.load_seconds:.1f}s loading the model"
              + (f"; {s.resumed} rows were already done (resumed)" if s.resumed else "")]
+    if s.truncated:
+        lines.append(f"  {s.truncated} rows longer than --max-chars were scored on their first characters "
+                     "('truncated' in their records)")
     ok = s.rows - s.errors
     for lab, n in s.label_counts.items():
         lines.append(f"  {lab:<16} {n:>9}  ({100.0 * n / ok if ok else 0.0:.2f}% of scored rows)")

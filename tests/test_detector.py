@@ -155,6 +155,32 @@ def test_evidence_spans_index_the_original(trained: tuple[Detector, Path]) -> No
         det.config.thresholds = cfg["thresholds"]
 
 
+def test_model_attribution_keeps_no_weight_gradients(trained: tuple[Detector, Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saliency needs the gradient of the input only; weights must not get (and keep) a .grad."""
+    import torch
+
+    from framing.evidence import model_attribution
+    from framing.normalizer import normalize
+
+    det, _ = trained
+    for p in det.model.parameters():
+        p.grad = None
+    norm = normalize("these people are a disease on our city", det.norm_config)
+    got = model_attribution(det, norm, LABELS[0], top_k=3)
+    assert got
+    assert [n for n, p in det.model.named_parameters() if p.grad is not None] == []
+
+    def via_backward(out: torch.Tensor, inp: torch.Tensor) -> tuple[torch.Tensor]:
+        out.backward()  # a full backward pass, as before: the same spans and weights
+        return (inp.grad,)
+
+    monkeypatch.setattr(torch.autograd, "grad", via_backward)
+    assert model_attribution(det, norm, LABELS[0], top_k=3) == got
+    for p in det.model.parameters():
+        p.grad = None
+
+
 def test_thread_safe(trained: tuple[Detector, Path]) -> None:
     det, _ = trained
     texts = ["暴徒勾结外国势力", "these people are rats", "我家厨房有蟑螂"] * 5

@@ -193,3 +193,57 @@ def test_ray_csv_and_parquet_match_single_process(model_dir: Path, tmp_path: Pat
         assert single.errors == len(range(5, 600, 97))  # the null texts of the Parquet input
     finally:
         ray.shutdown()
+
+
+def test_ray_directory_output_is_written_by_the_workers(model_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+    """-o DIR/: part files from the actors, a manifest in input order, _SUCCESS; same records as a file run."""
+    import pyarrow.parquet as pq
+    import ray
+
+    from framing.integrations.ray import score_file_ray
+
+    rng = random.Random(5)
+    lines = [json.dumps({"id": f"r{i}", "text": " ".join(rng.choice(["rats", "暴徒", "today"]) for _ in range(5))},
+                        ensure_ascii=False) for i in range(700)]
+    lines[3], lines[400] = "{bad", '{"id": "long", "text": "' + "rats " * 400 + '"}'
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    o = ScoreOptions(evidence=False, batch_size=8, chunk_batches=25, max_chars=1000)  # 200-row batches
+    want = [json.loads(x) for x in _score_to(tmp_path / "single.jsonl", model_dir, src, o)]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        for fmt in ("parquet", "jsonl"):
+            out = tmp_path / f"out_{fmt}"
+            opts = ScoreOptions(**{**o.__dict__, "output_format": fmt})
+            s = score_file_ray(str(model_dir), str(src), f"{out}/", opts, num_workers=2)
+            man = json.loads((out / "_manifest.json").read_text())
+            assert (out / "_SUCCESS").exists() and man["format"] == fmt
+            assert s.rows == man["rows"] == sum(p["rows"] for p in man["parts"]) == 700
+            assert s.errors == man["errors"] == 1 and s.truncated == man["truncated"] == 1
+            assert sorted(os.listdir(out)) == sorted(["_SUCCESS", "_manifest.json", *(p["file"] for p in man["parts"])])
+            assert len(man["parts"]) >= 4 and [p["file"] for p in man["parts"]] == sorted(p["file"] for p in man["parts"])
+            got: list[dict] = []
+            for p in man["parts"]:
+                if fmt == "parquet":
+                    from framing.output import record_from_row
+
+                    got += [record_from_row(r) for r in pq.read_table(out / p["file"]).to_pylist()]
+                else:
+                    got += [json.loads(x) for x in (out / p["file"]).read_text(encoding="utf-8").splitlines()]
+            assert [g["id"] for g in got] == [w["id"] for w in want]
+            for g, w in zip(got, want):
+                assert g.keys() == w.keys() and g.get("labels") == w.get("labels") and g.get("error") == w.get("error")
+            with pytest.raises(ValueError, match="--overwrite"):
+                score_file_ray(str(model_dir), str(src), f"{out}/", opts, num_workers=2)
+        s = score_file_ray(str(model_dir), str(src), str(tmp_path / "out_jsonl"),
+                           ScoreOptions(**{**o.__dict__, "output_format": "jsonl", "overwrite": True}), num_workers=1)
+        assert s.rows == 700 and (tmp_path / "out_jsonl" / "_SUCCESS").exists()
+    finally:
+        ray.shutdown()
+
+
+def _score_to(out: Path, model_dir: Path, src: Path, o: ScoreOptions) -> list[str]:
+    from framing.detector import Detector
+
+    score_file(lambda: Detector.from_pretrained(model_dir), str(src), str(out), o)
+    return out.read_text(encoding="utf-8").splitlines()

@@ -26,11 +26,13 @@ def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @click.command("score")
 @click.argument("input", metavar="INPUT")
 @click.option("--output", "-o", default="-", show_default=True, metavar="OUTPUT",
-              help="Output file; its extension picks the format. '-' writes JSONL to standard output.")
+              help="Output file; its extension picks the format. '-' writes JSONL to standard output. With "
+              "--engine ray, a DIRECTORY (ending in '/') gets part files written by the workers, a "
+              "_manifest.json and _SUCCESS.")
 @click.option("--format", "input_format", type=click.Choice(_FORMATS, case_sensitive=False),
               help="Input format (default: from the extension; JSONL for '-').")
 @click.option("--output-format", type=click.Choice(_FORMATS, case_sensitive=False),
-              help="Output format (default: from the extension; JSONL for '-').")
+              help="Output format (default: from the extension; JSONL for '-'; Parquet for a directory).")
 @click.option("--text-field", default="text", show_default=True, help="Field/column holding the text.")
 @click.option("--id-field", help="Field/column copied to 'id' (default: 1-based line number for JSONL, "
               "record number for CSV/TSV/Parquet).")
@@ -43,8 +45,13 @@ def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
               help="Threshold for one label (repeatable; wins over --threshold).")
 @click.option("--evidence/--no-evidence", default=True, show_default=True,
               help="Add evidence spans (--no-evidence is faster; 'evidence' is then null).")
-@click.option("--resume", is_flag=True, help="Append to OUTPUT in place and continue after the records already "
-              "in it (a partial last record is dropped). Use it on the first run too. Not for Parquet output.")
+@click.option("--max-chars", default=10_000, show_default=True, type=click.IntRange(min=0), metavar="N",
+              help="Score at most the first N characters (after normalisation) of each text; longer ones get "
+              "'truncated': true. 0: no limit (every 256-token window of a text is scored).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run of OUTPUT even if the input file changed "
+              "since (its last record is checked against the input), or continue an OUTPUT of complete records.")
+@click.option("--overwrite", is_flag=True, help="Discard the interrupted run of OUTPUT (OUTPUT.partial) and start "
+              "over; with --engine ray, replace the part files of an earlier run in the output DIRECTORY.")
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any row could not be scored.")
 @click.option("--group-by", metavar="FIELD", help="Per-group report by this input field (needs --report).")
 @click.option("--time-field", metavar="FIELD", help="Timestamp field for first/last in the report.")
@@ -61,7 +68,8 @@ def _label_thresholds(values: tuple[str, ...]) -> dict[str, float]:
 @clean_errors
 def score_cmd(input: str, output: str, input_format: str | None, output_format: str | None, text_field: str,
               id_field: str | None, keep_fields: str, batch_size: int, int8: bool, model: str | None,
-              threshold: float | None, label_threshold: tuple[str, ...], evidence: bool, resume: bool, strict: bool,
+              threshold: float | None, label_threshold: tuple[str, ...], evidence: bool, max_chars: int, resume: bool,
+              overwrite: bool, strict: bool,
               group_by: str | None, time_field: str | None, report: str | None, engine: str, num_workers: int | None,
               ray_address: str | None, quiet: bool, progress: bool) -> None:
     """Score every record of INPUT (JSONL, CSV, TSV, Parquet; '-' = stdin) into OUTPUT.
@@ -69,8 +77,13 @@ def score_cmd(input: str, output: str, input_format: str | None, output_format: 
     One output record per input record, in input order: id, labels, scores,
     language, evidence and the --keep-fields. A record that cannot be scored
     (invalid JSON or UTF-8, missing/null/non-string text) gets 'error' instead
-    of scores. Without --resume the output is written to a temp file and renamed
-    at the end. A summary (rows, errors, rows per label) is printed on stderr.
+    of scores. A summary (rows, errors, truncated rows, rows per label) is
+    printed on stderr.
+
+    OUTPUT is written as OUTPUT.partial plus a checkpoint (OUTPUT.checkpoint)
+    after every chunk, and renamed onto OUTPUT at the end. If a run is killed,
+    running the same command again continues where it stopped; a run with
+    another input or other options refuses and names --resume / --overwrite.
 
     Exit status: 0 ok, 1 error, 2 usage error, 3 --strict and some rows errored.
     """
@@ -84,7 +97,7 @@ def score_cmd(input: str, output: str, input_format: str | None, output_format: 
     opts = ScoreOptions(
         text_field=text_field, id_field=id_field, keep_fields=keep,
         batch_size=batch_size, evidence=evidence, input_format=input_format, output_format=output_format,
-        resume=resume, group_by=group_by, time_field=time_field, report=report, threshold=threshold,
+        resume=resume, overwrite=overwrite, max_chars=max_chars, group_by=group_by, time_field=time_field, report=report, threshold=threshold,
         label_thresholds=_label_thresholds(label_threshold),
         progress=not quiet and (progress or stderr_is_tty()))
 

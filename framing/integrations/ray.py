@@ -13,10 +13,16 @@ JSONL goes through a small streaming datasource that splits on ``\n`` only and
 keeps bytes, so each actor decodes UTF-8 per line (an undecodable line costs one
 row, not the run) and ids are the same line numbers as ``framing score``'s.
 
+With an output DIRECTORY the actors write the records themselves, one part file
+per batch (:mod:`framing.integrations.ray_parts`), and send the driver only their
+counts; the driver writes ``_manifest.json`` (parts in input order, rows per part)
+and then ``_SUCCESS``.
+
 Install with ``pip install "framing[ray]"``.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any, Mapping
@@ -24,9 +30,9 @@ from typing import Any, Mapping
 from ..io import Row, check_columns, guess_format, open_input, parse_jsonl_line
 from ..output import arrow_schema, records_to_table
 from ..score import (OUTPUT_FIELDS, ScoreOptions, ScoreSummary, _score_chunk, _validate, record_from_row,
-                     with_thresholds)
+                     release_freed_memory, with_thresholds)
 
-__all__ = ["RayScorer", "read_jsonl_lines", "score_file_ray"]
+__all__ = ["RayScorer", "read_jsonl_lines", "score_file_ray", "is_directory_output"]
 
 _LINE, _NUM = "line", "line_number"  # the columns of the JSONL datasource
 
@@ -43,7 +49,7 @@ class RayScorer:
 
     def __init__(self, model: str | None = None, options: ScoreOptions | Mapping[str, Any] | None = None, *,
                  raw_jsonl: bool = False, int8: bool = False, threads: int | None = 1,
-                 in_schema: Any = None) -> None:
+                 in_schema: Any = None, out_dir: str | None = None, out_format: str = "parquet") -> None:
         import torch
 
         from ..default import default_model_dir
@@ -56,6 +62,12 @@ class RayScorer:
         self.detector = with_thresholds(det, o.threshold, o.label_thresholds)
         self.options, self.raw_jsonl = o, raw_jsonl
         self.schema = arrow_schema(self.detector.labels, o.id_field, o.keep_fields, in_schema)
+        self.parts = None
+        if out_dir is not None:
+            from .ray_parts import PartWriter
+
+            self.parts = PartWriter(out_dir, out_format, (*OUTPUT_FIELDS, *o.keep_fields), self.schema,
+                                    self.detector.labels)
 
     def _rows(self, batch: Any) -> list[Row]:
         if not self.raw_jsonl:
@@ -71,6 +83,10 @@ class RayScorer:
             batch = pa.Table.from_pandas(batch) if hasattr(batch, "columns") else pa.table(batch)
         rows = self._rows(batch)
         records = _score_chunk(self.detector, rows, self.options) if rows else []
+        release_freed_memory()  # an actor scores batch after batch: keep its heap from creeping up
+        if self.parts is not None:  # written here, on the worker; the driver gets one row of counts
+            first = rows[0].n if rows and self.raw_jsonl else None
+            return self.parts.write(records, batch, first)
         if self.options.id_field is None and not self.raw_jsonl:
             for r in records:
                 r["id"] = None
@@ -156,8 +172,16 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
     if not os.path.exists(input):
         raise FileNotFoundError(f"input file not found: {input}")
     in_fmt = guess_format(input, o.input_format)
-    out_fmt = guess_format(output, o.output_format, output=True)
+    to_dir = is_directory_output(output)
+    out_fmt = (o.output_format or "parquet").lower() if to_dir else guess_format(output, o.output_format, output=True)
     _validate(input, output, in_fmt, out_fmt, o)
+    if to_dir:
+        from .ray_parts import prepare_directory
+
+        if in_fmt != "jsonl" and o.id_field is None:
+            raise ValueError("directory output of CSV/TSV/Parquet input needs --id-field (the workers cannot "
+                             "number rows; JSONL rows keep their line numbers)")
+        prepare_directory(output, out_fmt, overwrite=o.overwrite)
     workers = num_workers if num_workers is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise ValueError("--num-workers must be at least 1")
@@ -179,7 +203,14 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
         # take every block of a small input while the others idle
         compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
         fn_constructor_kwargs={"model": model, "options": o, "raw_jsonl": in_fmt == "jsonl", "int8": int8,
-                               "in_schema": in_schema})
+                               "in_schema": in_schema, "out_dir": output if to_dir else None,
+                               "out_format": out_fmt})
+    if to_dir:
+        from .ray_parts import finish_directory
+
+        start = time.perf_counter()
+        summary = finish_directory(output, out_fmt, scored, labels, input)
+        return dataclasses.replace(summary, seconds=time.perf_counter() - start, load_seconds=start - t0)
     columns = (*OUTPUT_FIELDS, *o.keep_fields)
     schema = arrow_schema(labels, o.id_field, o.keep_fields, in_schema) if out_fmt == "parquet" else None
     target = OutputTarget(output, append=False)
@@ -214,6 +245,11 @@ def score_file_ray(model: str | None, input: str, output: str, options: ScoreOpt
         raise
     return ScoreSummary(output=output, rows=rows, errors=errors, label_counts=counts, resumed=0,
                         seconds=time.perf_counter() - start, load_seconds=start - t0)
+
+
+def is_directory_output(output: str) -> bool:
+    """OUTPUT names a directory (partitioned output): it ends with a path separator or is one."""
+    return output.endswith(("/", os.sep)) or os.path.isdir(output)
 
 
 def _labels(model: str | None) -> tuple[str, ...]:
