@@ -257,6 +257,58 @@ def subtype_table(dd: Any) -> str:
     return "\n".join(lines)
 
 
+def source_table(dd: Any) -> str:
+    """Markdown table: gold rows and positives per source (all splits), authored rows apart."""
+    c: Counter = Counter()
+    for split in ("train", "validation", "test"):
+        for r in dd[split]:
+            if r["weak"] or r["augmented"]:
+                continue
+            c[(r["source"], "rows")] += 1
+            c[(r["source"], "dehum")] += r["dehumanising"]
+            c[(r["source"], "deleg")] += r["delegitimising"]
+    lines = ["| source | rows | dehumanising | delegitimising |", "|---|---|---|---|"]
+    for src in sorted({k[0] for k in c}):
+        lines.append(f"| {src} | {c[(src, 'rows')]} | {c[(src, 'dehum')]} | {c[(src, 'deleg')]} |")
+    return "\n".join(lines)
+
+
+def targets_table(dd: Any) -> str:
+    """Corpus v2 size targets (issue 13) against this build; gold = real text read and judged (no authored,
+    weak or augmented rows)."""
+    gold = [r for s in ("train", "validation", "test") for r in dd[s] if r["gold"]]
+    test = [r for r in dd["test"] if r["gold"]]
+    n_auth = sum(sum(dd[s]["authored"]) for s in dd)
+    lines = ["| target | wanted | this build | met |", "|---|---|---|---|"]
+
+    def row(name: str, want: int, got: int) -> None:
+        lines.append(f"| {name} | >= {want} | {got} | {'yes' if got >= want else 'no'} |")
+
+    row("gold texts (real)", 15000, len(gold))
+    row("gold + authored texts", 15000, len(gold) + n_auth)
+    for lang in ("en", "zh-Hans", "zh-Hant"):
+        for lab in LABELS:
+            row(f"gold positives, {lab}, {lang}", 1000, sum(r[lab] for r in gold if r["lang"] == lang))
+    for lab in LABELS:  # zh-Hant rows are real Traditional / Cantonese text (augmented copies are not gold)
+        row(f"gold positives, {lab}, zh-Hant genuinely Traditional", 500,
+            sum(r[lab] for r in gold if r["lang"] == "zh-Hant"))
+    for lab in LABELS:
+        for sub in SUBTYPES[lab]:
+            row(f"gold positives, {sub}, en", 100, sum(sub in r["subtypes"] for r in gold if r["lang"] == "en"))
+            row(f"gold positives, {sub}, zh", 100, sum(sub in r["subtypes"] for r in gold if r["lang"] != "en"))
+    row("test texts", 3000, len(test))
+    row("validation texts", 1500, len(dd["validation"]))
+    for lang in ("en", "zh-Hans", "zh-Hant"):
+        for lab in LABELS:
+            row(f"test positives, {lab}, {lang}", 150, sum(r[lab] for r in test if r["lang"] == lang))
+    for lab in LABELS:
+        for sub in SUBTYPES[lab]:
+            for grp in ("en", "zh"):
+                row(f"test positives, {sub}, {grp}", 30,
+                    sum(sub in r["subtypes"] for r in test if (r["lang"] == "en") == (grp == "en")))
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True, help="directory for DatasetDict.save_to_disk")
@@ -269,6 +321,10 @@ def main() -> None:
     print(count_table(dd))
     print("\nSub-type positives (gold; +Na = authored rows, train only):\n")
     print(subtype_table(dd))
+    print("\nPer source (gold and authored rows, all splits):\n")
+    print(source_table(dd))
+    print("\nSize targets:\n")
+    print(targets_table(dd))
     gold = sum(sum(dd[s]["gold"]) for s in dd)
     print(f"\ngold rows: {gold}")
     for s in dd:
