@@ -2,8 +2,9 @@
 
 One report format serves the model, the baselines and ``framing evaluate``:
 ``{label: {lang: {n, positives, predicted, precision, recall, f1, macro_f1}}}``
-with an ``all`` language row. macro_f1 is the mean of the F1 of the positive
-and of the negative class, the figure the acceptance targets refer to.
+with an ``all`` language row. ``f1`` (with ``precision`` and ``recall``) is the positive-class figure, the one
+reported and used for model selection; ``macro_f1``, the mean of the positive- and negative-class F1, is kept
+for comparison with earlier reports but flatters rare labels.
 """
 from __future__ import annotations
 

@@ -32,9 +32,7 @@ DEHUM = [
     ("呢班人係曱甴，全部都要清除。", "曱甴"),
 ]
 DELEG = [
-    pytest.param("Masked thugs paid by foreign forces stormed the council again", "thugs",
-                 marks=pytest.mark.xfail(strict=True, reason="known miss: English delegitimising has only ~45 gold "
-                                         "positives (docs/data.md); the shipped model scores this 0.34")),
+    ("Masked thugs paid by foreign forces stormed the council again", "thugs"),
     ("蒙面暴徒收了外国势力的钱，又冲击立法会。", "暴徒"),
     ("蒙面暴徒收了外國勢力的錢，又衝擊立法會。", "暴徒"),
 ]

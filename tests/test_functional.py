@@ -18,7 +18,7 @@ POSITIVE = ("deh_animal", "deh_disease", "deh_filth", "deh_monster", "deh_exterm
 CONTRAST = ("c_reporting", "c_quoting", "c_counter_speech", "c_literal", "c_act_criticism", "c_policy",
             "c_foreign_gov", "c_fake_illegal_things")
 # floors the shipped model must keep on the suite (pass rate over all languages; see docs/results.md)
-FLOORS = {"positive": 0.0, "contrast": 0.0}
+FLOORS = {"positive": 0.90, "contrast": 0.83}  # measured 0.95 and 0.88 (docs/results.md)
 
 
 @pytest.fixture(scope="module")

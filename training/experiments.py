@@ -9,6 +9,7 @@
    training run each; ``training/train_default.py --no-authored`` runs it.)
 
     python training/experiments.py --data DIR [--model framing/models/default] [--out docs/results/experiments.json]
+        [--write docs/results.md]
 """
 from __future__ import annotations
 
@@ -109,12 +110,13 @@ def ablation(dd: Any) -> dict[str, Any]:
 def main() -> None:
     from datasets import load_from_disk
 
-    from framing.metrics import format_report, report
+    from framing.metrics import report
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--model", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "experiments.json")
+    ap.add_argument("--write", type=Path, default=None, help="replace the <!-- experiments --> block of this file")
     args = ap.parse_args()
     dd = load_from_disk(str(args.data))
     val, test = dd["validation"].to_list(), dd["test"].to_list()
@@ -126,14 +128,34 @@ def main() -> None:
     res = {"model": report(LABELS, gold, model_preds(test, zt, args.model), langs),
            "stacker": report(LABELS, gold, st["predictions"], langs), "stacker_params": st["params"],
            "ablation_tfidf": ablation(dd)}
-    for name in ("model", "stacker"):
-        print(format_report(res[name], f"{name} (test)"))
-    for name, r in res["ablation_tfidf"].items():
-        print(format_report(r["report"], f"TF-IDF {name} ({r['train_rows']} train rows)"))
+    text = markdown(res)
+    print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     tmp.replace(args.out)
+    if args.write:
+        from results import write_block
+
+        write_block(args.write, "experiments", text)
+
+
+def markdown(res: dict[str, Any]) -> str:
+    def cell(m: dict[str, float]) -> str:
+        return f"{m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.3f}**"
+
+    ab = res["ablation_tfidf"]
+    names = list(ab)
+    lines = ["| label | lang | model P / R / F1 | model + lexicon stacker P / R / F1 | "
+             + " | ".join(f"TF-IDF {n} ({ab[n]['train_rows']} rows) F1" for n in names) + " |",
+             "|" + "---|" * (4 + len(names))]
+    for lab in LABELS:
+        for lang in ("en", "zh-Hans", "zh-Hant", "all"):
+            lines.append(f"| {lab} | {lang} | {cell(res['model'][lab][lang])} | {cell(res['stacker'][lab][lang])} | "
+                         + " | ".join(f"{ab[n]['report'][lab][lang]['f1']:.3f}" for n in names) + " |")
+    params = "; ".join(f"{lab}: coefficients {p['coef']} for {p['features']}, thresholds {p['thresholds']}"
+                       for lab, p in res["stacker_params"].items())
+    return "\n".join(lines) + f"\n\nStacker fitted on validation ({params})."
 
 
 if __name__ == "__main__":

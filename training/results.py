@@ -10,7 +10,7 @@ docs/results/baselines.json, written by training/baselines.py on the same build)
     python training/results.py --data DIR [--model framing/models/default] [--write docs/results.md]
 
 With ``--write`` the generated block between ``<!-- results:begin -->`` and
-``<!-- results:end -->`` in the file is replaced; the rest is kept.
+``<!-- results:end -->`` in the file is replaced (``--block NAME`` for another block); the rest is kept.
 """
 from __future__ import annotations
 
@@ -25,7 +25,21 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "training" / "data"))
 LABELS = ("dehumanising", "delegitimising")
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def write_block(path: Path, name: str, body: str) -> None:
+    """Replace the block between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` in a markdown file
+    (appended when missing); written atomically."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    block = f"{begin}\n{body.strip()}\n{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def model_predictions(model_dir: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -93,6 +107,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--baselines", type=Path, default=REPO / "docs" / "results" / "baselines.json")
     ap.add_argument("--write", type=Path, default=None, help="replace the generated block of this markdown file")
+    ap.add_argument("--block", default="results", help="name of the block (<!-- NAME:begin --> ... end)")
     args = ap.parse_args()
     test = load_from_disk(str(args.data))["test"].to_list()
     base = json.loads(args.baselines.read_text(encoding="utf-8"))
@@ -103,8 +118,8 @@ def main() -> None:
         raise SystemExit(f"{len(missing)} test rows lack a baseline prediction (e.g. {missing[0]}): rerun "
                          "training/baselines.py on this build")
     block = "\n".join([
-        BEGIN,
-        f"Test split: {len(test)} real texts (no authored, weak or augmented rows). Model: `{os.path.relpath(args.model, REPO)}`.",
+        f"Test split: {len(test)} real texts (no authored, weak or augmented rows). Model: "
+        f"`{os.path.relpath(args.model, REPO)}`.",
         "",
         "### Per label and language (positive class: precision / recall / F1)",
         "",
@@ -113,18 +128,10 @@ def main() -> None:
         "### Recall per frame sub-type (a hit = the sub-type's label predicted)",
         "",
         subtype_table(test, preds),
-        END,
     ])
     print(block)
     if args.write:
-        text = args.write.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block + "\n"
-        tmp = args.write.with_name(f".{args.write.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.write)
+        write_block(args.write, args.block, block)
 
 
 if __name__ == "__main__":

@@ -76,17 +76,44 @@ def table(results: dict[str, dict[str, dict[str, list[int]]]]) -> str:
     return "\n".join(lines)
 
 
+def summary(results: dict[str, dict[str, dict[str, list[int]]]]) -> str:
+    """Pass rate over all positive and over all contrast cases, per language and overall."""
+    lines = ["| runner | kind | " + " | ".join(LANGS) + " | all |", "|" + "---|" * (len(LANGS) + 3)]
+    for name, res in results.items():
+        for kind in ("positive", "contrast"):
+            cells = []
+            for lg in (*LANGS, None):
+                p = t = 0
+                for f, by in res.items():
+                    if (f.startswith("c_")) != (kind == "contrast"):
+                        continue
+                    for lang, (a, b) in by.items():
+                        if lg is None or lang == lg:
+                            p, t = p + a, t + b
+                cells.append(f"{p / t:.2f}" if t else "-")
+            lines.append(f"| {name} | {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--json", type=Path, default=None, help="also write the pass counts here")
+    ap.add_argument("--write", type=Path, default=None, help="replace the <!-- functional --> block of this file")
     args = ap.parse_args()
     cases = load_cases()
     results = {"lexicon": run(cases, lexicon_predict), "model": run(cases, detector_predict(args.model))}
-    print(f"{len(cases)} cases; pass rate (positive: recall of the label; contrast: no label predicted)\n")
-    print(table(results))
+    text = (f"{len(cases)} cases; pass rate per functionality x language, lexicon then model (positive "
+            f"functionality: recall of its label; contrast: share with no label predicted).\n\n{table(results)}\n\n"
+            f"{summary(results)}")
+    print(text)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.write:
+        sys.path.insert(0, str(REPO / "training"))
+        from results import write_block
+
+        write_block(args.write, "functional", text)
 
 
 if __name__ == "__main__":
