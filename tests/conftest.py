@@ -23,3 +23,15 @@ def data_dir() -> Path:
     if not (DATA_DIR / "hk_io" / "pool.jsonl").exists():
         pytest.skip(f"shared data not found at {DATA_DIR}")
     return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def shipped_detector():  # type: ignore[no-untyped-def]
+    """The bundled default model (or FRAMING_MODEL_UNDER_TEST, a candidate being trained); skips when absent."""
+    from framing.default import default_model_dir
+    from framing.detector import CONFIG_NAME, Detector
+
+    path = Path(os.environ.get("FRAMING_MODEL_UNDER_TEST", default_model_dir()))
+    if not (path / CONFIG_NAME).exists():
+        pytest.skip(f"no model at {path}")
+    return Detector.from_pretrained(path)

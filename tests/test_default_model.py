@@ -16,14 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def det():  # type: ignore[no-untyped-def]
-    from framing.default import default_model_dir
-    from framing.detector import CONFIG_NAME, Detector
-
-    path = Path(os.environ.get("FRAMING_MODEL_UNDER_TEST", default_model_dir()))
-    if not (path / CONFIG_NAME).exists():
-        pytest.skip(f"no model at {path}")
-    return Detector.from_pretrained(path)
+def det(shipped_detector):  # type: ignore[no-untyped-def]
+    return shipped_detector
 
 
 DEHUM = [

@@ -2,7 +2,6 @@
 renderings) get exactly the right labels from the shipped model (slow: real backbone)."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -57,14 +56,8 @@ def _params() -> list:  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def det():  # type: ignore[no-untyped-def]
-    from framing.default import default_model_dir
-    from framing.detector import CONFIG_NAME, Detector
-
-    path = Path(os.environ.get("FRAMING_MODEL_UNDER_TEST", default_model_dir()))
-    if not (path / CONFIG_NAME).exists():
-        pytest.skip(f"no model at {path}")
-    return Detector.from_pretrained(path)
+def det(shipped_detector):  # type: ignore[no-untyped-def]
+    return shipped_detector
 
 
 def test_codebook_table_is_parsed() -> None:

@@ -83,17 +83,27 @@ def rules() -> dict[str, str]:
 SKIP_INCOMPLETE = False
 
 
-def merge_first_pass(work: Path, gold: dict[str, dict], rule: dict[str, str]) -> int:
-    added = 0
-    for path in sorted(glob.glob(str(work / "labels" / "batch_*.jsonl"))):
+def outputs(pattern: str, inputs_dir: Path) -> list[tuple[str, str, list[dict], list[dict]]]:
+    """(batch, annotator, output rows, input rows) for each annotator output matching ``pattern`` whose keys
+    are its input batch's, in order; an incomplete file raises, or is skipped with ``--skip-incomplete``."""
+    out = []
+    for path in sorted(glob.glob(pattern)):
         batch, annotator = Path(path).name.split(".")[:2]
-        inputs = [r["key"] for r in rows(work / "batches" / f"{batch}.jsonl")]
+        given = rows(inputs_dir / f"{batch}.jsonl")
         got = rows(path)
-        if [r["key"] for r in got] != inputs:
+        if [r["key"] for r in got] != [r["key"] for r in given]:
             if SKIP_INCOMPLETE:
                 print(f"skipped (incomplete): {path}")
                 continue
-            raise ValueError(f"{path}: keys differ from the batch's (incomplete or out of order)")
+            raise ValueError(f"{path}: keys differ from its input's (incomplete or out of order)")
+        out.append((batch, annotator, got, given))
+    return out
+
+
+def merge_first_pass(work: Path, gold: dict[str, dict], rule: dict[str, str]) -> int:
+    added = 0
+    for batch, annotator, got, _ in outputs(str(work / "labels" / "batch_*.jsonl"), work / "batches"):
+        path = f"labels/{batch}.{annotator}"
         for r in got:
             check(r, path)
             if r["key"] in gold and gold[r["key"]].get("batch") != batch:
@@ -108,16 +118,9 @@ def merge_first_pass(work: Path, gold: dict[str, dict], rule: dict[str, str]) ->
 
 def merge_subtypes(work: Path, gold: dict[str, dict], authored: dict[str, dict]) -> int:
     n = 0
-    for path in sorted(glob.glob(str(work / "subtypes" / "sub_*.*.out.jsonl"))):
-        name, annotator = Path(path).name.split(".")[:2]
-        got = rows(path)
-        given = rows(work / "subtypes" / f"{name}.jsonl")  # the labels the sub-type annotator was shown
-        if [r["key"] for r in got] != [r["key"] for r in given]:
-            if SKIP_INCOMPLETE:
-                print(f"skipped (incomplete): {path}")
-                continue
-            raise ValueError(f"{path}: keys differ from the input's")
-        for r, shown in zip(got, given):
+    for name, annotator, got, given in outputs(str(work / "subtypes" / "sub_*.*.out.jsonl"), work / "subtypes"):
+        path = f"subtypes/{name}.{annotator}"
+        for r, shown in zip(got, given):  # ``given`` holds the labels the sub-type annotator was shown
             rec = gold.get(r["key"]) or authored.get(r["key"])
             if rec is None:
                 raise KeyError(f"{path}: {r['key']} is not a stand-off record")
@@ -133,15 +136,8 @@ def merge_subtypes(work: Path, gold: dict[str, dict], authored: dict[str, dict])
 
 def merge_double(work: Path, double: dict[str, dict]) -> int:
     n = 0
-    for path in sorted(glob.glob(str(work / "double" / "dbl_*.*.jsonl"))):
-        batch, annotator = Path(path).name.split(".")[:2]
-        inputs = [r["key"] for r in rows(work / "double" / f"{batch}.jsonl")]
-        got = rows(path)
-        if [r["key"] for r in got] != inputs:
-            if SKIP_INCOMPLETE:
-                print(f"skipped (incomplete): {path}")
-                continue
-            raise ValueError(f"{path}: keys differ from the batch's")
+    for batch, annotator, got, _ in outputs(str(work / "double" / "dbl_*.*.jsonl"), work / "double"):
+        path = f"double/{batch}.{annotator}"
         for r in got:
             check(r, path)
             double[r["key"]] = {"key": r["key"], "dehumanising": r["dehumanising"],
