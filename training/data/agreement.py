@@ -24,6 +24,13 @@ def _rows(name: str) -> list[dict]:
         return [json.loads(x) for x in fh if x.strip()]
 
 
+def _agree(ab: list[tuple[int, int]]) -> tuple[float, float]:
+    """Raw agreement and Cohen's kappa of (first, second) pairs; kappa is nan when only one class occurs."""
+    a, b = zip(*ab)
+    raw = sum(x == y for x, y in ab) / len(ab)
+    return raw, (cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan"))
+
+
 def agreement() -> list[tuple[str, str, int, float, float]]:
     """(label, language, n, raw agreement, kappa) rows; language from the first annotator's judgement."""
     gold = {g["key"]: g for g in _rows("gold.jsonl")}
@@ -39,10 +46,7 @@ def agreement() -> list[tuple[str, str, int, float, float]]:
             ab = by.get(lang, [])
             if not ab:
                 continue
-            a, b = zip(*ab)
-            raw = sum(x == y for x, y in ab) / len(ab)
-            kappa = cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan")
-            out.append((lab, lang, len(ab), raw, kappa))
+            out.append((lab, lang, len(ab), *_agree(ab)))
     return out
 
 
@@ -72,10 +76,7 @@ def subtype_agreement() -> list[tuple[str, str, int, int, float, float]]:
             ab = by.get(grp, [])
             if not ab:
                 continue
-            a, b = zip(*ab)
-            raw = sum(x == y for x, y in ab) / len(ab)
-            kappa = cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan")
-            out.append((sub, grp, len(ab), sum(x or y for x, y in ab), raw, kappa))
+            out.append((sub, grp, len(ab), sum(x or y for x, y in ab), *_agree(ab)))
     return out
 
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import os
 from pathlib import Path
+
+from import_annotations import _write as write  # the same atomic, sorted-key JSONL writer
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "annotations"
@@ -43,14 +44,6 @@ LABEL_OF = {s: lab for lab, subs in SUBTYPES.items() for s in subs}
 def rows(path: str | Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(x) for x in fh if x.strip()]
-
-
-def write(path: Path, recs: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in recs:
-            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def check(r: dict, where: str, need_lang: bool = True) -> None:
