@@ -34,6 +34,13 @@ def model_card(cfg: "DetectorConfig") -> str:
         parts += ["## Training", "```json\n" + json.dumps(cfg.training, indent=2, ensure_ascii=False) + "\n```"]
     if cfg.metrics.get("test"):
         parts += ["## Test metrics (calibrated thresholds)", _report_table(cfg.metrics["test"])]
+    if cfg.metrics.get("test_subtypes"):
+        rows = [f"| {st} | {m['label']} | {m['positives']} | {m['precision']:.3f} | {m['recall']:.3f} | "
+                f"{m['f1']:.3f} | {'yes' if st in cfg.subtypes_shipped else 'no'} |"
+                for st, m in cfg.metrics["test_subtypes"].items()]
+        parts += ["## Sub-types (test split; reported in `Detection.subtypes` only when shipped)",
+                  "| sub-type | label | positives | precision | recall | F1 | shipped |\n|---|---|---|---|---|---|---|\n"
+                  + "\n".join(rows)]
     parts += ["## Intended use and limits",
               "Finds frames that a text uses or endorses; quoting a frame to condemn or report it is not the frame. "
               "Scores are evidence for a human analyst, not verdicts about people. See docs/data.md for known biases."]

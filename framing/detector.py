@@ -22,6 +22,7 @@ from typing import Any, Iterable, Sequence
 
 from .normalizer import NormalizeConfig, normalize
 from .offsets import Normalized
+from .subtypes import name_subtypes, no_subtypes as _no_subtypes, subtype_scores
 
 __all__ = ["Detection", "Evidence", "DetectorConfig", "Detector", "threshold_group", "normalize_bounded",
            "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME", "DEFAULT_MAX_CHARS"]
@@ -45,6 +46,7 @@ class Evidence:
     source: str
     term: str | None = None
     weight: float | None = None
+    subtype: str | None = None  # the text's highest-scoring shipped sub-type of ``label`` (see Detection.subtypes)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +58,10 @@ class Detection:
 
     ``truncated``: the text was longer than ``max_chars`` after normalisation and only its first
     ``max_chars`` characters were scored (``to_dict`` has ``"truncated": True`` only then).
+    ``subtypes``: for each label in ``labels``, the sub-types over their thresholds with their
+    scores (``{"dehumanising": {"animal": 0.93}}``); ``None`` when the model ships no sub-types
+    (then ``to_dict`` has no ``"subtypes"`` key). Only sub-types that reached positive-class
+    F1 >= 0.70 on the model's test split are shipped (``DetectorConfig.subtypes_shipped``).
     """
 
     text: str
@@ -64,10 +70,13 @@ class Detection:
     language: str
     evidence: tuple[Evidence, ...] = ()
     truncated: bool = False
+    subtypes: dict[str, dict[str, float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores),
              "language": self.language, "evidence": [e.to_dict() for e in self.evidence]}
+        if self.subtypes is not None:
+            d["subtypes"] = {lab: dict(v) for lab, v in self.subtypes.items()}
         if self.truncated:
             d["truncated"] = True
         return d
@@ -86,7 +95,20 @@ class DetectorConfig:
     backbone_sha256: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+    #: label -> sub-type outputs of the head (rows after the labels, in this order); trained, maybe not shipped
+    subtypes: dict[str, list[str]] = field(default_factory=dict)
+    subtype_thresholds: dict[str, float] = field(default_factory=dict)
+    subtypes_shipped: list[str] = field(default_factory=list)  # reported in Detection.subtypes
     format_version: int = FORMAT_VERSION
+
+    @property
+    def subtype_outputs(self) -> list[tuple[str, str]]:
+        """(label, sub-type) of each head row after the labels."""
+        return [(lab, st) for lab in self.labels for st in self.subtypes.get(lab, ())]
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.labels) + len(self.subtype_outputs)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -177,17 +199,21 @@ class Detector:
     # ---- loading and saving -------------------------------------------------------------------------
     @classmethod
     def build(cls, labels: Sequence[str], model_config: Any = None, normalize_config: NormalizeConfig | None = None,
-              backbone_dir: str | None = None) -> "Detector":
-        """A fresh, untrained detector on top of a backbone (for training)."""
+              backbone_dir: str | None = None, subtypes: dict[str, Sequence[str]] | None = None) -> "Detector":
+        """A fresh, untrained detector on top of a backbone (for training); ``subtypes``: label -> sub-type outputs."""
         from .model import ModelConfig
 
         mc = model_config or ModelConfig()
         encoder, tokenizer, sha = _load_encoder(backbone_dir or mc.base_model)
         cfg = DetectorConfig(labels=tuple(labels), model=mc.to_dict(),
-                             normalize=(normalize_config or NormalizeConfig()).to_dict(), backbone_sha256=sha)
+                             normalize=(normalize_config or NormalizeConfig()).to_dict(), backbone_sha256=sha,
+                             subtypes={lab: list(v) for lab, v in (subtypes or {}).items() if v})
+        unknown = set(cfg.subtypes) - set(cfg.labels)
+        if unknown:
+            raise ValueError(f"sub-types given for labels {sorted(unknown)} that are not in {list(labels)}")
         from .model import FrameClassifier
 
-        net = FrameClassifier(encoder, encoder.config.hidden_size, len(labels), mc)
+        net = FrameClassifier(encoder, encoder.config.hidden_size, cfg.n_outputs, mc)
         return cls(net, tokenizer, cfg)
 
     @classmethod
@@ -220,7 +246,7 @@ class Detector:
         merged = merge_adapters and mc.finetune == "lora"
         # merged LoRA is inference only: plain-torch encoder, no transformers import (framing.encoder)
         encoder, tokenizer, _ = _load_encoder(backbone_dir or mc.base_model, fast=merged)
-        net = FrameClassifier(encoder, encoder.config.hidden_size, len(cfg.labels), mc, merged=merged)
+        net = FrameClassifier(encoder, encoder.config.hidden_size, cfg.n_outputs, mc, merged=merged)
         if merged:
             net.load_merged_lora(load_file(str(weights)))
         else:
@@ -275,8 +301,7 @@ class Detector:
                 for ids in self._windows(n.text):
                     windows.append((i, ids))
         order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
-        n_labels = len(self.labels)
-        best = [torch.full((n_labels,), -math.inf) for _ in norms]
+        best = [torch.full((self.config.n_outputs,), -math.inf) for _ in norms]
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
@@ -342,13 +367,14 @@ class Detector:
             else:
                 scores = self.scores_from_logits(lg)
             labels = tuple(lab for lab in self.labels if scores[lab] >= self.config.threshold(lab, lang))
+            subs = subtype_scores(self.config, lg, labels) if norm.text else _no_subtypes(self.config, labels)
             ev: tuple[Evidence, ...] = ()
             if evidence and norm.text:
                 from .evidence import find_evidence
 
-                ev = find_evidence(self, norm, labels)
+                ev = name_subtypes(find_evidence(self, norm, labels), subs)
             results.append(Detection(text=text, labels=labels, scores=scores, language=lang, evidence=ev,
-                                     truncated=cut))
+                                     truncated=cut, subtypes=subs))
         return results
 
     def detect(self, text: str, evidence: bool = True, max_chars: int | None = DEFAULT_MAX_CHARS) -> Detection:

@@ -1,32 +1,23 @@
-"""Export a detector as a plain ``transformers`` model directory (LoRA merged, safetensors).
+"""Export a detector as a standard ``transformers`` text classifier (LoRA merged, safetensors).
 
-Why token classification, not sequence classification: our network is encoder ->
-MEAN of the last hidden states over the attention mask -> one linear layer.
-``BertForSequenceClassification`` (and XLM-R's) classify from the [CLS] vector
-through a pooler (``tanh(dense(h_cls))``); no setting turns that into a mean over
-tokens, so no weights make it equal ours (the test checks that it differs). The
-standard architectures with a masked-mean classifier (ModernBERT, EuroBERT,
-UltraBERT) have different encoders. ``BertForTokenClassification`` however applies
-our linear head to every token, and a linear map commutes with a mean:
+``framing export DIR`` writes a ``BertForSequenceClassification`` directory that
 
-    mean_t(W h_t + b) = W mean_t(h_t) + b
+    transformers.pipeline("text-classification", model=DIR, top_k=None, function_to_apply="sigmoid")
 
-so the masked mean of its token logits IS our sequence logit, exactly (up to float
-rounding). The export therefore writes:
-
-- ``config.json`` + ``model.safetensors``: ``<Arch>ForTokenClassification`` (the
-  backbone's own architecture, LoRA merged with peft ``merge_and_unload``), labels
-  in ``id2label``/``label2id``, ``problem_type = "multi_label_classification"``;
-  ``AutoModel`` loads the same file as a feature extractor (it reports the
-  ``classifier.*`` keys as unexpected; harmless);
-- ``classifier.safetensors``: the head alone (``weight``, ``bias``) for the
-  feature-extraction route (mean-pool ``AutoModel`` states, then ``x @ W.T + b``);
-- the tokenizer files, ``framing_export.json`` (prefix, window, normaliser,
-  temperature, thresholds) and a ``README.md`` saying how to apply them.
+runs unchanged, and whose sigmoid scores ARE framing's calibrated scores for a
+text that fits one window: the temperature is folded into the classifier, framing's
+mean pooling is one extra hand-built encoder layer (see :mod:`framing.seqcls` for
+why and how it is exact), and the ``"query: "`` prefix sits in the tokenizer's
+post-processor, so raw text goes in as it is. What stays outside the model:
+framing's normaliser (OpenCC Traditional -> Simplified, Hong Kong characters,
+de-obfuscation; the README measures what skipping it costs), windowing of texts
+longer than ``max_length`` tokens (a plain pipeline truncates) and the thresholds,
+which ``framing_export.json`` holds with everything else framing needs.
 
 The export checks itself: the written directory is loaded back with plain
-transformers and its logits must equal the detector's to ``atol`` on a few texts,
-else nothing is written. Writing is atomic (temp dir, then rename).
+transformers and its logits must equal the detector's calibrated logits to
+``atol`` on a few texts, else nothing is written. Writing is atomic (temp dir,
+then rename).
 """
 from __future__ import annotations
 
@@ -38,11 +29,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["EXPORT_CONFIG", "HEAD_NAME", "CHECK_TEXTS", "export_detector", "merged_encoder", "export_logits"]
+__all__ = ["EXPORT_CONFIG", "CHECK_TEXTS", "export_detector", "merged_encoder", "export_logits", "export_model"]
 
 EXPORT_CONFIG = "framing_export.json"
-HEAD_NAME = "classifier.safetensors"
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2
 #: Texts the export is checked on (short, both scripts, English, mixed, emoji).
 CHECK_TEXTS = (
     "these people are rats and must be cleaned out",
@@ -70,50 +60,26 @@ def merged_encoder(det: Any, copy_model: bool = True) -> Any:
     return encoder
 
 
-def _token_classifier(det: Any, encoder: Any) -> Any:
-    """``AutoModelForTokenClassification`` holding the merged encoder and our head."""
-    import torch
-    from transformers import AutoModelForTokenClassification
+def export_model(det: Any, encoder: Any) -> Any:
+    """``BertForSequenceClassification`` whose logits are ``det``'s calibrated logits (see :mod:`framing.seqcls`)."""
+    from .seqcls import sequence_classifier
 
     labels = list(det.labels)
-    cfg = copy.deepcopy(encoder.config)
-    cfg.num_labels = len(labels)
-    cfg.id2label = dict(enumerate(labels))
-    cfg.label2id = {lab: i for i, lab in enumerate(labels)}
-    cfg.problem_type = "multi_label_classification"
-    cfg.architectures = None
-    model = AutoModelForTokenClassification.from_config(cfg)
-    base = getattr(model, model.base_model_prefix)
-    state = {k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")}
-    missing, unexpected = base.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(f"cannot map the encoder onto {type(model).__name__}: missing {missing[:5]}, "
-                         f"unexpected {unexpected[:5]}")
     head = det.model.head
-    if not isinstance(getattr(model, "classifier", None), torch.nn.Linear):
-        raise ValueError(f"{type(model).__name__} has no linear 'classifier'; cannot export this backbone")
-    if model.classifier.weight.shape != head.weight.shape:
-        raise ValueError(f"head shape {tuple(head.weight.shape)} != classifier {tuple(model.classifier.weight.shape)}")
-    with torch.no_grad():
-        model.classifier.weight.copy_(head.weight)
-        model.classifier.bias.copy_(head.bias)
-    return model.eval()
+    n = len(labels)  # sub-type rows (if any) are not exported
+    return sequence_classifier(encoder, head.weight[:n], head.bias[:n],
+                               [det.config.temperature.get(lab, 1.0) for lab in labels], labels)
 
 
 def export_logits(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 32) -> Any:
-    """Sequence logits of an exported model: masked mean of its token logits (plain transformers).
-
-    ``texts`` must already be normalised and prefixed (see ``framing_export.json``).
-    """
+    """Logits of an exported model on ``texts`` (normalised, WITHOUT the prefix: the tokenizer adds it)."""
     import torch
 
     outs = []
     with torch.inference_mode():
         for i in range(0, len(texts), batch_size):
             enc = tokenizer(list(texts[i:i + batch_size]), padding=True, truncation=True, return_tensors="pt")
-            mask = enc["attention_mask"].unsqueeze(-1).to(torch.float32)
-            tok_logits = model(**enc).logits.float()
-            outs.append((tok_logits * mask).sum(1) / mask.sum(1).clamp(min=1e-9))
+            outs.append(model(**enc).logits.float())
     return torch.cat(outs) if outs else torch.zeros((0, model.config.num_labels))
 
 
@@ -126,8 +92,8 @@ def _meta(det: Any, source: str, max_diff: float, n_checked: int) -> dict[str, A
         "format": "framing-export", "format_version": EXPORT_FORMAT_VERSION, "framing_version": __version__,
         "labels": list(det.labels),
         "architecture": None,  # filled in by the caller
-        "pooling": "mean of the token logits over attention_mask (== linear head on mean-pooled states)",
-        "prefix": mc.prefix, "max_length": mc.max_length, "normalize": c.normalize,
+        "pooling": "masked mean of the last framing layer, computed by one extra encoder layer (framing.seqcls)",
+        "prefix": mc.prefix, "prefix_in_tokenizer": True, "max_length": mc.max_length, "normalize": c.normalize,
         "temperature": {lab: c.temperature.get(lab, 1.0) for lab in det.labels},
         "thresholds": {lab: c.thresholds.get(lab, 0.5) for lab in det.labels},
         "lang_thresholds": c.lang_thresholds,
@@ -152,62 +118,45 @@ Labels: {', '.join(f'`{x}`' for x in labels)} (multi-label: one sigmoid per labe
 Exported by framing {meta['framing_version']} from `{meta['source_model']}` (base `{meta['base_model']}`,
 fine-tuning `{meta['finetune']}`, LoRA merged). Weights are safetensors; no custom code.
 
-## The one thing to know: mean pooling
-
-The model is encoder -> mean of the last hidden states over the attention mask ->
-linear head. Standard `*ForSequenceClassification` classes pool the first token
-through a tanh pooler instead, so **do not load this with
-`AutoModelForSequenceClassification` or `pipeline("text-classification")`**: it
-would silently use a random pooler. Load it as **`{meta['architecture']}`**; its
-per-token logits are the head applied to each token, and their mean over the
-attention mask is exactly the sequence logit (a linear map commutes with a mean).
-
-## Inputs
-
-1. Normalise the text as framing does (`framing.normalizer.normalize(text, NormalizeConfig(**cfg["normalize"])).text`:
-   NFKC, whitespace, Traditional -> Simplified, Hong Kong characters, de-obfuscation).
-   Without framing installed, raw text still works but scores can differ slightly.
-2. Prepend the prefix `{meta['prefix']!r}`.
-3. Tokenize with the bundled tokenizer, at most {meta['max_length']} tokens (framing splits longer
-   texts into overlapping windows and takes the max logit per label; plain truncation keeps the start).
-   A text that is empty after normalisation gets score 0 for every label in framing.
-
-## Scores and labels
-
-`score = sigmoid(logit / temperature[label])`; a label is on when `score >= threshold`.
-Temperature: `{json.dumps(meta['temperature'])}`. Thresholds: `{json.dumps(meta['thresholds'])}`.
-Per-language thresholds (override the label's threshold; all Chinese varieties use the group `zh`):
-`{json.dumps(meta['lang_thresholds'], ensure_ascii=False)}`. All of this is in `framing_export.json`.
+## Use it
 
 ```python
-import json, torch
-from transformers import AutoModelForTokenClassification, AutoTokenizer
+from transformers import pipeline
 
-path = "THIS_DIRECTORY"
-cfg = json.load(open(f"{{path}}/framing_export.json"))
-tok = AutoTokenizer.from_pretrained(path)
-model = AutoModelForTokenClassification.from_pretrained(path, use_safetensors=True).eval()
-texts = [cfg["prefix"] + t for t in ["these people are rats"]]  # normalise first if you can
-enc = tok(texts, padding=True, truncation=True, max_length=cfg["max_length"], return_tensors="pt")
-with torch.inference_mode():
-    token_logits = model(**enc).logits
-mask = enc["attention_mask"].unsqueeze(-1).float()
-logits = (token_logits * mask).sum(1) / mask.sum(1)          # one logit per label
-labels = cfg["labels"]
-temp = torch.tensor([cfg["temperature"][l] for l in labels])
-thr = torch.tensor([cfg["thresholds"][l] for l in labels])
-scores = torch.sigmoid(logits / temp)
-on = scores >= thr
+clf = pipeline("text-classification", model="THIS_DIRECTORY", top_k=None, function_to_apply="sigmoid")
+clf(["these people are rats"])   # [[{{"label": ..., "score": ...}}, ...]]
 ```
 
-Feature-extraction route: `AutoModel.from_pretrained(path)` gives the encoder (it reports the
-`classifier.*` weights as unused); mean-pool `last_hidden_state` over the attention mask and apply
-`classifier.safetensors` (`weight` [{len(labels)}, hidden], `bias`): `logits = pooled @ weight.T + bias`.
+The scores are framing's calibrated scores (temperature folded into the classifier);
+the `{meta['prefix']!r}` prefix the model was trained with is added by the tokenizer's
+post-processor, so pass the text as it is. A label is on when its score reaches its
+threshold: `{json.dumps(meta['thresholds'])}`; per-language thresholds override it
+(all Chinese varieties use the group `zh`): `{json.dumps(meta['lang_thresholds'], ensure_ascii=False)}`.
+Everything is in `framing_export.json`.
+
+## How mean pooling fits a standard class
+
+framing's network is encoder -> masked mean of the last hidden states -> linear head;
+`BertForSequenceClassification` reads the first token through a tanh pooler. The export
+appends one hand-built encoder layer (zero query/key weights, so attention averages every
+real token) whose first-token output carries the head's logits, and sets the pooler and
+classifier to pass them through; see `framing/seqcls.py`. It is exact to float rounding:
+the layer is one more layer of compute, not a change of the model.
+
+## What stays outside the model
+
+1. framing's normaliser. For the scores above exactly, normalise first:
+   `framing.normalizer.normalize(text, NormalizeConfig(**cfg["normalize"])).text` (NFKC, whitespace,
+   Traditional -> Simplified with OpenCC, Hong Kong characters the vocabulary lacks, de-obfuscation).
+   Raw Traditional Chinese still works, with scores that differ somewhat (docs/results.md measures it).
+2. Long texts: at most {meta['max_length']} tokens; framing splits longer texts into overlapping
+   windows and takes the max logit per label, a plain pipeline truncates (`truncation=True`).
+3. A text that is empty after normalisation gets score 0 for every label in framing.
 
 {_onnx_section(meta)}## Parity
 
 At export time this directory was loaded back with plain transformers and its logits compared
-with framing's on {meta['parity_check']['texts']} texts: max absolute difference
+with framing's calibrated logits on {meta['parity_check']['texts']} texts: max absolute difference
 {meta['parity_check']['max_abs_logit_diff']:.2e}.
 
 ## Intended use and limits
@@ -269,21 +218,14 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
     encoder = merged_encoder(det, copy_model=not owned)
     if owned:  # our own throw-away detector now runs on the merged encoder (no second copy)
         det.model.encoder = encoder
-    tc = _token_classifier(det, encoder)
-    arch = type(tc).__name__
-    del encoder
+    seq = export_model(det, encoder)
+    arch = type(seq).__name__
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        tc.save_pretrained(str(tmp))
-        tok = det.tokenizer.to_transformers() if hasattr(det.tokenizer, "to_transformers") \
-            else copy.deepcopy(det.tokenizer)
-        tok.model_max_length = det.model_config.max_length
-        tok.save_pretrained(str(tmp))
-        del tc
-        head = det.model.head
-        save_file({"weight": head.weight.detach().contiguous(), "bias": head.bias.detach().contiguous()},
-                  str(tmp / HEAD_NAME), metadata={"format": "pt", "labels": json.dumps(list(det.labels))})
+        seq.save_pretrained(str(tmp))
+        del seq
+        _save_tokenizer(det, tmp)
         # the check: load back with plain transformers, compare with the detector's raw logits
         # texts that fit one window: longer ones are windowed by framing but truncated by a plain model
         texts = [t for t in check_texts if _fits_one_window(det, normalize(t, det.norm_config).text)]
@@ -311,6 +253,23 @@ def export_detector(model: Any, out_dir: str | os.PathLike[str], *, overwrite: b
     return out
 
 
+def _save_tokenizer(det: Any, path: Path) -> None:
+    """The detector's tokenizer with the prefix in its post-processor, loaded verbatim from tokenizer.json."""
+    from .seqcls import prefix_tokenizer
+
+    tok = det.tokenizer.to_transformers() if hasattr(det.tokenizer, "to_transformers") else det.tokenizer
+    tok = prefix_tokenizer(tok, det.model_config.prefix)
+    tok.model_max_length = det.model_config.max_length
+    tok.save_pretrained(str(path))
+    cfg_path = path / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    # a model-specific class (BertTokenizer, XLMRobertaTokenizer) would rebuild the post-processor
+    # and drop the prefix; the generic class loads tokenizer.json as written
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg["model_max_length"] = int(det.model_config.max_length)
+    cfg_path.write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _fits_one_window(det: Any, text: str) -> bool:
     return bool(text) and len(det._windows(text)) == 1
 
@@ -326,17 +285,17 @@ def _public_permissions(path: Path) -> None:
 
 
 def _parity(det: Any, path: Path, texts: Sequence[str]) -> float:
-    """Max |logit difference| between the detector and the directory loaded back from disk."""
+    """Max |difference| between the detector's calibrated logits and the directory loaded back from disk."""
     import torch
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from .normalizer import normalize
 
     if not texts:
         return 0.0
-    model = AutoModelForTokenClassification.from_pretrained(str(path), use_safetensors=True).eval()
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), use_safetensors=True).eval()
     tok = AutoTokenizer.from_pretrained(str(path))
-    prefixed = [det.model_config.prefix + normalize(t, det.norm_config).text for t in texts]
-    got = export_logits(model, tok, prefixed)
+    got = export_logits(model, tok, [normalize(t, det.norm_config).text for t in texts])
     ref, _ = det.logits_many(list(texts))
-    return float((got - torch.stack(ref)).abs().max())
+    temp = torch.tensor([det.config.temperature.get(lab, 1.0) for lab in det.labels])
+    return float((got - torch.stack(ref) / temp).abs().max())

@@ -1,15 +1,17 @@
-"""Fine-tuning for any set of labels: data loading, the training loop, calibration, report.
+"""Fine-tuning for any set of labels: data loading, training, calibration, report.
 
-A plain PyTorch loop (length-bucketed batches, AdamW, linear warm-up/decay,
-BCE with per-label positive weights, early stopping on validation positive-class F1,
-fixed seeds, tqdm progress on stderr). After training, a temperature per label
-and thresholds per label (and per language where validation has >= 30
-positives) are fitted on validation; the test report is written beside the model.
+The loop is Hugging Face ``Trainer`` (see :mod:`framing.hf_loop`): length-grouped
+batches, AdamW with its own head learning rate, linear warm-up/decay, BCE with
+per-label positive weights (or focal loss), gradient accumulation, a checkpoint
+per epoch that ``resume_from_checkpoint`` continues, early stopping and model
+selection on validation positive-class F1, ``report_to`` integrations, a CSV log
+and the caller's own callbacks. After training, a temperature per label and
+thresholds per label (and per language where validation has >= 30 positives)
+are fitted on validation; the test report is written beside the model.
 """
 from __future__ import annotations
 
 import json
-import math
 import random
 import sys
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .metrics import best_threshold, fit_temperature, format_report, report
+from .subtypes import fit_subtypes, subtype_targets
 
 __all__ = ["TrainingArguments", "train", "evaluate", "load_split"]
 
@@ -44,7 +47,23 @@ class TrainingArguments:
     min_lang_positives: int = 30
     max_steps: int | None = None
     progress: bool = True
+    loss: str = "bce"  # "bce" | "focal"
+    focal_gamma: float = 2.0
+    gradient_accumulation_steps: int = 1
+    logging_steps: int = 50
+    report_to: tuple[str, ...] = ()  # Trainer integrations, e.g. ("tensorboard",)
+    checkpoint_dir: str | None = None  # Trainer output_dir; None: a temporary directory removed at the end
+    resume_from_checkpoint: str | bool | None = None  # a checkpoint dir, or True for the latest in checkpoint_dir
+    device: str | None = None  # None: what Trainer picks (a GPU if there is one); "cpu" forces the CPU
+    callbacks: tuple[Any, ...] = ()  # transformers.TrainerCallback instances (not saved in the config)
+    subtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label -> sub-types (rows' "subtypes")
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("bce", "focal"):
+            raise ValueError(f"loss must be 'bce' or 'focal', got {self.loss!r}")
+        if self.resume_from_checkpoint is True and not self.checkpoint_dir:
+            raise ValueError("resume_from_checkpoint=True needs checkpoint_dir (where the checkpoints are)")
 
 
 def load_split(data: Any, split: str | None = None) -> list[dict[str, Any]]:
@@ -146,35 +165,14 @@ def _encode(det: Any, texts: Sequence[str], max_len: int) -> list[list[int]]:
     return out
 
 
-def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Length-bucketed batches in random order (little padding, still shuffled)."""
-    idx = list(range(len(lengths)))
-    rng.shuffle(idx)
-    chunks = [sorted(idx[i:i + batch_size * 20], key=lambda k: lengths[k]) for i in range(0, len(idx), batch_size * 20)]
-    batches = [c[i:i + batch_size] for c in chunks for i in range(0, len(c), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def _collate(enc: Sequence[list[int]], rows: Sequence[int], pad: int) -> tuple[Any, Any]:
-    import torch
-
-    width = max(len(enc[i]) for i in rows)
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, i in enumerate(rows):
-        ids[r, :len(enc[i])] = torch.tensor(enc[i])
-        mask[r, :len(enc[i])] = 1
-    return ids, mask
-
-
 def train(train_data: Any, validation_data: Any, test_data: Any = None, args: TrainingArguments | None = None,
           out_dir: str | Path | None = None, backbone_dir: str | None = None) -> Any:
     """Fine-tune a detector for ``args.labels`` and calibrate it; save it to ``out_dir`` if given."""
-    import torch
-    from tqdm.auto import tqdm
+    import shutil
+    import tempfile
 
     from .detector import Detector
+    from .hf_loop import run_trainer
     from .model import ModelConfig
 
     args = args or TrainingArguments()
@@ -186,69 +184,36 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
     labels = tuple(args.labels)
     mc = ModelConfig(base_model=args.base_model, finetune=args.finetune, lora_r=args.lora_r,
                      lora_alpha=2 * args.lora_r)
-    det = Detector.build(labels, mc, backbone_dir=backbone_dir)
+    det = Detector.build(labels, mc, backbone_dir=backbone_dir, subtypes=args.subtypes)
     net = det.model
     tr_texts, va_texts = _texts(tr_rows, args.text_field), _texts(va_rows, args.text_field)
-    y_tr = torch.tensor([[t[lab] for lab in labels] for t in _targets(tr_rows, labels)], dtype=torch.float)
-    va_gold = _targets(va_rows, labels)
+    outs = det.config.subtype_outputs
+    y_tr = [[t[lab] for lab in labels] + s for t, s in
+            zip(_targets(tr_rows, labels), subtype_targets(tr_rows, outs) if outs else [[]] * len(tr_rows))]
+    va_y = [[t[lab] for lab in labels] for t in _targets(va_rows, labels)]
     enc = _encode(det, tr_texts, args.max_train_length)
-    pos = y_tr.sum(0)
-    pos_weight = ((len(y_tr) - pos) / pos.clamp(min=1)).clamp(max=10.0)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    head_params = list(net.head.parameters())
-    body_params = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("head.")]
-    opt = torch.optim.AdamW([{"params": body_params, "lr": args.learning_rate},
-                             {"params": head_params, "lr": args.head_learning_rate}], weight_decay=args.weight_decay)
-    rng = random.Random(args.seed)
-    steps_per_epoch = math.ceil(len(enc) / args.batch_size)
-    total = args.max_steps or steps_per_epoch * args.epochs
-    warm = max(1, int(total * args.warmup_ratio))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / max(1, total - warm)))
+    va_enc = _encode(det, va_texts, mc.max_length)
     pad = det.tokenizer.pad_token_id or 0
-    best_f, best_state, bad, step, history = -1.0, None, 0, 0, []
+    ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(tempfile.mkdtemp(prefix="framing-train-"))
     t0 = time.time()
-    for epoch in range(args.epochs):
-        net.train()
-        bar = tqdm(_batches([len(e) for e in enc], args.batch_size, rng), desc=f"epoch {epoch + 1}/{args.epochs}",
-                   disable=not args.progress, file=sys.stderr)
-        for rows in bar:
-            ids, mask = _collate(enc, rows, pad)
-            loss = loss_fn(net(input_ids=ids, attention_mask=mask), y_tr[rows])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            step += 1
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-            if not args.progress and step % 50 == 0:  # a heartbeat for logs without a progress bar
-                print(f"step {step}/{total} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
-            if step >= total:
-                break
-        net.eval()
-        logits, _ = det.logits_many(va_texts)
-        f = _val_f1(logits, va_gold, labels)
-        history.append({"epoch": epoch + 1, "step": step, "val_f1": round(f, 4),
-                        "elapsed_s": round(time.time() - t0, 1)})
-        print(f"epoch {epoch + 1}: validation positive-class F1 {f:.4f}", file=sys.stderr)
-        if f > best_f:
-            best_f, bad = f, 0
-            best_state = {k: v.clone() for k, v in net.trainable_state_dict().items()}
-        else:
-            bad += 1
-            if bad >= args.patience:
-                break
-        if step >= total:
-            break
-    if best_state is not None:
-        net.load_trainable_state_dict(best_state)
+    try:
+        history = run_trainer(net, enc, y_tr, va_enc, va_y, args, pad, ckpt)
+    finally:
+        if not args.checkpoint_dir:
+            shutil.rmtree(ckpt, ignore_errors=True)
+    for h in history:
+        print(f"epoch {h['epoch']}: validation positive-class F1 {h['val_f1']:.4f}", file=sys.stderr)
     net.eval()
     calibrate(det, va_rows, args)
-    train_info = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(args).items()}
+    train_info = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(args).items()
+                  if k not in ("callbacks", "resume_from_checkpoint", "checkpoint_dir")}
+    train_info["subtypes"] = {k: list(v) for k, v in args.subtypes.items()}
     train_info.update(history=history, train_rows=len(tr_rows), validation_rows=len(va_rows),
                       train_seconds=round(time.time() - t0, 1))
     det.config.training = train_info
+    if outs:
+        te_logits = det.logits_many(_texts(te_rows, args.text_field))[0] if te_rows else []
+        fit_subtypes(det, det.logits_many(va_texts)[0], va_rows, te_logits, te_rows)
     if te_rows:
         rep = evaluate(det, te_rows, args.text_field, args.lang_field)
         det.config.metrics["test"] = rep
@@ -259,21 +224,6 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
             Path(out_dir, "test_report.json").write_text(json.dumps(det.config.metrics["test"], indent=2) + "\n")
             Path(out_dir, "test_report.md").write_text(format_report(det.config.metrics["test"], "test") + "\n")
     return det
-
-
-def _val_f1(logits: Sequence[Any], gold: Sequence[dict[str, int]], labels: Sequence[str]) -> float:
-    """Mean over labels of the best-threshold positive-class F1 on validation (model selection)."""
-    import torch
-
-    from .metrics import prf
-
-    fs = []
-    for j, lab in enumerate(labels):
-        probs = [float(torch.sigmoid(lg[j])) for lg in logits]
-        y = [g[lab] for g in gold]
-        t = best_threshold(probs, y)
-        fs.append(prf(y, [int(p >= t) for p in probs])["f1"])
-    return sum(fs) / len(fs)
 
 
 def calibrate(det: Any, rows: Sequence[dict[str, Any]], args: TrainingArguments) -> None:

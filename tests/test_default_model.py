@@ -89,3 +89,22 @@ def test_fast_encoder_equals_transformers(det, data_dir: Path) -> None:  # type:
     print(f"\nmax score difference {diff:.2e}; same labels {sum(x.labels == y.labels for x, y in zip(a, b))}/300")
     assert diff <= 1e-5
     assert [x.labels for x in a] == [y.labels for y in b]
+
+
+def test_standard_export_runs_in_a_plain_pipeline(det, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The issue's call on the real exported model: sigmoid scores == framing's calibrated scores."""
+    from transformers import pipeline
+
+    from framing.export import export_detector
+    from framing.normalizer import normalize
+
+    out = export_detector(det, tmp_path / "export")
+    texts = ["Masked thugs paid by foreign forces stormed the council again.", "那些暴徒就是蟑螂，应该清除",
+             "啲黑警全部都係狗", "The weather in Hong Kong is nice today."]
+    want = det.detect_many(texts, evidence=False)
+    pipe = pipeline("text-classification", model=str(out), top_k=None, function_to_apply="sigmoid")
+    got = pipe([normalize(t, det.norm_config).text for t in texts])
+    for g, w in zip(got, want):
+        scores = {x["label"]: x["score"] for x in g}
+        for lab in det.labels:
+            assert scores[lab] == pytest.approx(w.scores[lab], abs=1e-4)

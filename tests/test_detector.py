@@ -301,3 +301,82 @@ def test_scripts_share_thresholds() -> None:
     assert cfg.threshold("dehumanising", "en") == 0.7
     assert cfg.threshold("dehumanising", "mixed") == 0.5
     assert threshold_group("zh-Hant") == "zh"
+
+
+def test_trainer_checkpoints_resume_log_and_callbacks(tiny_dir: Path, tmp_path: Path) -> None:
+    """The loop is Hugging Face Trainer: a checkpoint per epoch, resume, CSV log, caller's callbacks, accumulation."""
+    from transformers import TrainerCallback
+
+    seen: list[int] = []
+
+    class Count(TrainerCallback):
+        def on_epoch_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
+            seen.append(state.global_step)
+
+    ckpt = tmp_path / "ckpt"
+    base = dict(base_model=str(tiny_dir), batch_size=8, progress=False, min_lang_positives=5, checkpoint_dir=str(ckpt),
+                gradient_accumulation_steps=2, patience=5)
+    first = train(toy_rows(), toy_rows(24), None, TrainingArguments(epochs=1, callbacks=(Count(),), **base))
+    assert seen == [3]  # 48 rows / (8 x 2 accumulated) = 3 optimizer steps in the epoch
+    assert sorted(p.name for p in ckpt.glob("checkpoint-*")) == ["checkpoint-3"]
+    log = (ckpt / "log.csv").read_text().splitlines()
+    assert log[0] == "step,epoch,key,value" and any(",eval_val_f1," in x for x in log)
+    assert [h["step"] for h in first.config.training["history"]] == [3]
+    assert "callbacks" not in first.config.training and first.config.training["gradient_accumulation_steps"] == 2
+    seen.clear()
+    resumed = train(toy_rows(), toy_rows(24), None, TrainingArguments(epochs=2, callbacks=(Count(),),
+                                                                     resume_from_checkpoint=True, **base))
+    assert seen == [6]  # only the second epoch ran
+    assert [h["step"] for h in resumed.config.training["history"]] == [3, 6]
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        TrainingArguments(resume_from_checkpoint=True)
+    with pytest.raises(ValueError, match="focal"):
+        TrainingArguments(loss="hinge")
+    focal = train(toy_rows(), toy_rows(24), None, TrainingArguments(base_model=str(tiny_dir), epochs=1, batch_size=8,
+                                                                   progress=False, loss="focal"))
+    assert focal.config.training["loss"] == "focal"
+
+
+def test_subtypes_trained_calibrated_and_shipped_only_when_good(tiny_dir: Path, tmp_path: Path) -> None:
+    import framing.subtypes as st_mod
+
+    def rows(n: int) -> list[dict]:
+        out = toy_rows(n)
+        for r in out:
+            r["subtypes"] = (["animal"] if r["dehumanising"] else []) + (["foreign_agent"] if r["delegitimising"] else [])
+        return out
+
+    subtypes = {"dehumanising": ("animal", "filth"), "delegitimising": ("foreign_agent",)}
+    args = TrainingArguments(base_model=str(tiny_dir), epochs=3, batch_size=8, progress=False, min_lang_positives=5,
+                             subtypes=subtypes, learning_rate=5e-3, head_learning_rate=2e-2)
+    old = st_mod.SHIP_MIN_POSITIVES
+    st_mod.SHIP_MIN_POSITIVES = 5  # the toy test split is small
+    try:
+        det = train(rows(48), rows(24), rows(24), args, out_dir=tmp_path / "m")
+    finally:
+        st_mod.SHIP_MIN_POSITIVES = old
+    cfg = det.config
+    assert cfg.subtypes == {"dehumanising": ["animal", "filth"], "delegitimising": ["foreign_agent"]}
+    assert cfg.n_outputs == 5 and det.model.head.out_features == 5
+    rep = cfg.metrics["test_subtypes"]
+    assert set(rep) == {"animal", "filth", "foreign_agent"} and rep["filth"]["positives"] == 0
+    assert "filth" not in cfg.subtypes_shipped  # never seen, never shipped
+    assert set(cfg.subtypes_shipped) == {s for s, m in rep.items() if m["f1"] >= 0.70 and m["positives"] >= 5}
+    loaded = Detector.from_pretrained(tmp_path / "m")
+    assert loaded.config.subtypes_shipped == cfg.subtypes_shipped
+    d = loaded.detect("these people are rats")
+    assert cfg.subtypes_shipped  # the toy data is easy: at least one sub-type is learned well
+    if cfg.subtypes_shipped:
+        assert d.subtypes is not None and set(d.subtypes) == set(d.labels)
+        assert all(s in cfg.subtypes_shipped for v in d.subtypes.values() for s in v)
+        assert "subtypes" in d.to_dict()
+        for e in d.evidence:
+            assert e.subtype is None or e.subtype in d.subtypes[e.label]
+    # a model without shipped sub-types reports none, and its dicts have no "subtypes" key
+    loaded.config.subtypes_shipped = []
+    d2 = loaded.detect("these people are rats")
+    assert d2.subtypes is None and "subtypes" not in d2.to_dict()
+    with pytest.raises(ValueError, match="not in"):
+        Detector.build(LABELS, ModelConfig(base_model=str(tiny_dir)), subtypes={"irony": ("x",)})
+    with pytest.raises(ValueError, match="subtypes"):
+        train(toy_rows(), toy_rows(24), None, args)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from framing.detector import Detector
-from framing.export import EXPORT_CONFIG, HEAD_NAME, export_detector
+from framing.export import EXPORT_CONFIG, export_detector
 from framing.model import ModelConfig
 from framing.normalizer import NormalizeConfig, normalize
 
@@ -62,23 +62,25 @@ def exported(saved: Path) -> Path:
     return export_detector(saved, saved.parent / "export")
 
 
-def _inputs(det: Detector, texts: list[str]) -> list[str]:
-    return [det.model_config.prefix + normalize(t, det.norm_config).text for t in texts]
+def _normalised(det: Detector, texts: list[str]) -> list[str]:
+    return [normalize(t, det.norm_config).text for t in texts]
 
 
-def test_exported_token_classifier_matches_detector(saved: Path, exported: Path) -> None:
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+def _calibrated(det: Detector, texts: list[str]) -> torch.Tensor:
+    temp = torch.tensor([det.config.temperature[lab] for lab in det.labels])
+    return torch.stack(det.logits_many(texts)[0]) / temp
 
-    out = exported
+
+def test_exported_sequence_classifier_matches_detector(saved: Path, exported: Path) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     det = Detector.from_pretrained(saved)
-    ref = torch.stack(det.logits_many(TEXTS)[0])
-    model = AutoModelForTokenClassification.from_pretrained(str(out), use_safetensors=True).eval()
-    tok = AutoTokenizer.from_pretrained(str(out))
-    enc = tok(_inputs(det, TEXTS), padding=True, truncation=True, return_tensors="pt")
+    ref = _calibrated(det, TEXTS)
+    model = AutoModelForSequenceClassification.from_pretrained(str(exported), use_safetensors=True).eval()
+    tok = AutoTokenizer.from_pretrained(str(exported))
+    enc = tok(_normalised(det, TEXTS), padding=True, truncation=True, return_tensors="pt")
     with torch.inference_mode():
-        token_logits = model(**enc).logits
-    mask = enc["attention_mask"].unsqueeze(-1).float()
-    got = (token_logits * mask).sum(1) / mask.sum(1)
+        got = model(**enc).logits
     assert got.shape == ref.shape == (len(TEXTS), 2)
     assert torch.allclose(got, ref, atol=1e-4), (got - ref).abs().max()
     assert ref.std() > 1e-3  # the texts really differ
@@ -88,47 +90,55 @@ def test_exported_token_classifier_matches_detector(saved: Path, exported: Path)
         assert not torch.allclose(torch.stack(plain.logits_many(TEXTS)[0]), ref, atol=1e-3)
 
 
-def test_feature_extraction_route_matches(saved: Path, exported: Path) -> None:
-    from safetensors.torch import load_file
-    from transformers import AutoModel, AutoTokenizer
+def test_plain_pipeline_gives_framing_scores(saved: Path, exported: Path) -> None:
+    """The issue's call, unchanged: sigmoid scores == framing's calibrated scores, alone or in a padded batch."""
+    from transformers import pipeline
 
-    out = exported
     det = Detector.from_pretrained(saved)
-    ref = torch.stack(det.logits_many(TEXTS)[0])
-    enc_model = AutoModel.from_pretrained(str(out), use_safetensors=True, add_pooling_layer=False).eval()
-    tok = AutoTokenizer.from_pretrained(str(out))
-    head = load_file(str(out / HEAD_NAME))
-    enc = tok(_inputs(det, TEXTS), padding=True, truncation=True, return_tensors="pt")
-    with torch.inference_mode():
-        hidden = enc_model(**enc).last_hidden_state
-    mask = enc["attention_mask"].unsqueeze(-1).float()
-    pooled = (hidden * mask).sum(1) / mask.sum(1)
-    got = pooled @ head["weight"].T + head["bias"]
-    assert torch.allclose(got, ref, atol=1e-4), (got - ref).abs().max()
+    want = [d.scores for d in det.detect_many(TEXTS, evidence=False)]
+    pipe = pipeline("text-classification", model=str(exported), top_k=None, function_to_apply="sigmoid")
+    texts = _normalised(det, TEXTS)
+    for got in (pipe(texts, batch_size=len(texts)), [pipe([t])[0] for t in texts]):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            scores = {d["label"]: d["score"] for d in g}
+            assert scores.keys() == w.keys()
+            for lab in w:
+                assert scores[lab] == pytest.approx(w[lab], abs=1e-4)
 
 
-def test_sequence_classification_cannot_match(saved: Path, exported: Path) -> None:
-    """Why the export is not *ForSequenceClassification: its [CLS] pooler is not our mean pooling."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def test_tokenizer_adds_the_prefix(saved: Path, exported: Path) -> None:
+    from transformers import AutoTokenizer
 
-    out = exported
     det = Detector.from_pretrained(saved)
-    ref = torch.stack(det.logits_many(TEXTS)[0])
-    seq = AutoModelForSequenceClassification.from_pretrained(str(out), use_safetensors=True).eval()
-    with torch.no_grad():  # the best a pooler can do: identity dense, so it sees tanh(h_cls)
-        seq.bert.pooler.dense.weight.copy_(torch.eye(seq.config.hidden_size))
-        seq.bert.pooler.dense.bias.zero_()
-    tok = AutoTokenizer.from_pretrained(str(out))
-    enc = tok(_inputs(det, TEXTS), padding=True, return_tensors="pt")
+    tok = AutoTokenizer.from_pretrained(str(exported))
+    texts = _normalised(det, TEXTS)
+    assert det.model_config.prefix
+    assert tok(texts)["input_ids"] == [det.tokenizer(det.model_config.prefix + t)["input_ids"] for t in texts]
+    assert tok.model_max_length == det.model_config.max_length
+
+
+def test_extra_layer_is_what_makes_it_exact(saved: Path, exported: Path) -> None:
+    """Without the hand-built mean layer (the pooler on the encoder's own [CLS] state) the scores are wrong."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    det = Detector.from_pretrained(saved)
+    ref = _calibrated(det, TEXTS)
+    model = AutoModelForSequenceClassification.from_pretrained(str(exported), use_safetensors=True).eval()
+    base = AutoConfig.from_pretrained(det.model_config.base_model)
+    assert model.config.num_hidden_layers == base.num_hidden_layers + 1
+    model.bert.encoder.layer = model.bert.encoder.layer[:-1]
+    tok = AutoTokenizer.from_pretrained(str(exported))
+    enc = tok(_normalised(det, TEXTS), padding=True, return_tensors="pt")
     with torch.inference_mode():
-        got = seq(**enc).logits
+        got = model(**enc).logits
     assert not torch.allclose(got, ref, atol=1e-2)
 
 
 def test_export_config_readme_and_tokenizer(saved: Path, exported: Path) -> None:
     out = exported
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["architectures"] == ["BertForTokenClassification"]
+    assert cfg["architectures"] == ["BertForSequenceClassification"]
     assert cfg["id2label"] == {"0": "dehumanising", "1": "delegitimising"}
     assert cfg["label2id"] == {"dehumanising": 0, "delegitimising": 1}
     assert cfg["problem_type"] == "multi_label_classification"
@@ -140,9 +150,9 @@ def test_export_config_readme_and_tokenizer(saved: Path, exported: Path) -> None
     assert NormalizeConfig.from_dict(meta["normalize"]) == NormalizeConfig()
     assert meta["parity_check"]["max_abs_logit_diff"] < 1e-4
     readme = (out / "README.md").read_text()
-    assert "mean" in readme and "AutoModelForSequenceClassification" in readme and "0.42" in readme
+    assert "pipeline(" in readme and "0.42" in readme and "normalise" in readme
     names = {p.name for p in out.iterdir()}
-    assert {"config.json", "model.safetensors", HEAD_NAME, "tokenizer.json", "tokenizer_config.json"} <= names
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} <= names
     assert not any(n.endswith((".bin", ".pt", ".pth", ".pkl")) for n in names)
     assert not [p.name for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp dir left
 
@@ -184,7 +194,7 @@ def test_overwrite_rules_and_cli(saved_lora: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(cli, ["export", str(tmp_path / "cli"), "--model", str(saved)])
     assert r.exit_code == 0, r.output
-    assert "BertForTokenClassification" in r.output
+    assert "BertForSequenceClassification" in r.output
     r = runner.invoke(cli, ["export", str(tmp_path / "cli"), "--model", str(saved)])
     assert r.exit_code == 1 and "--force" in r.output
     r = runner.invoke(cli, ["export", str(tmp_path / "cli"), "--model", str(saved), "--force"])

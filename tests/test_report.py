@@ -122,6 +122,11 @@ def test_subtypes_are_shown_when_records_have_them(tmp_path: Path) -> None:
     _, html = build(tmp_path, recs)
     assert "Not present" not in html
     assert "<td><bdi>dehumanising</bdi></td><td><bdi>vermin</bdi></td><td class=\"n\">1</td><td><bdi>rats</bdi> (1)" in html
+    recs[0]["subtypes"] = {"dehumanising": {"animal": 0.91}}  # what Detection.to_dict writes
+    recs[0]["evidence"][0]["subtype"] = "animal"
+    (tmp_path / "2").mkdir()
+    _, html = build(tmp_path / "2", recs)
+    assert "<td><bdi>dehumanising</bdi></td><td><bdi>animal</bdi></td><td class=\"n\">1</td>" in html
 
 
 def test_no_text_group_or_time_fields_say_so(tmp_path: Path) -> None:

@@ -8,6 +8,9 @@
 - int8 parity: labels of ``Detector(quantize="int8")`` against fp32, per text (and, on a CPU
   with VNNI, of the 7-bit activations other CPUs get).
 - ONNX parity: ``framing export --onnx`` graphs (fp32 and int8) through ``OnnxDetector``.
+- Standard export: ``transformers.pipeline("text-classification", model=EXPORT, top_k=None,
+  function_to_apply="sigmoid")`` on the same texts, normalised by framing first (should be
+  exact) and raw (what a user without framing gets), labels with the export's thresholds.
 
 Writes docs/results/extra.json and prints the markdown for docs/results.md.
 
@@ -37,6 +40,30 @@ def counter_speech_ids() -> set[str]:
         if _NOTE.search(a.get("note") or ""):
             ids.add(a["key"])
     return ids
+
+
+def pipeline_parity(export_dir: Path, det: object, texts: list, ref: list) -> dict:
+    """Labels of the plain transformers pipeline on the export vs the Detector, per script of the input."""
+    from transformers import pipeline
+
+    from framing.normalizer import normalize
+
+    pipe = pipeline("text-classification", model=str(export_dir), top_k=None, function_to_apply="sigmoid")
+    cfg = det.config  # type: ignore[attr-defined]
+    out = {}
+    for name, inputs in (("pipeline on the export, framing-normalised text", [normalize(t, det.norm_config).text
+                                                                              for t in texts]),  # type: ignore
+                         ("pipeline on the export, raw text", list(texts))):
+        got = pipe(inputs, batch_size=32, truncation=True)
+        same, diff = 0, 0.0
+        for o, d in zip(got, ref):
+            sc = {x["label"]: x["score"] for x in o}
+            labs = tuple(lab for lab in cfg.labels if sc[lab] >= cfg.threshold(lab, d.language))
+            same += labs == d.labels
+            diff = max(diff, max(abs(sc[lab] - d.scores[lab]) for lab in cfg.labels))
+        out[name] = {"texts": len(texts), "same_labels": same, "rate": round(same / len(texts), 4),
+                     "max_score_diff": round(diff, 6)}
+    return out
 
 
 def main() -> None:
@@ -77,6 +104,7 @@ def main() -> None:
             diff = max(abs(a.scores[k] - b.scores[k]) for a, b in zip(ref, got) for k in a.scores)
             parity[name] = {"texts": len(texts), "same_labels": same, "rate": round(same / len(texts), 4),
                             "max_score_diff": round(diff, 6)}
+        parity.update(pipeline_parity(out, fp32, texts, ref))
     cs = counter_speech_ids()
     by_lang: dict[str, list[int]] = {}
     for i, (d, (h, g, lang)) in enumerate(zip(ref, gold)):

@@ -1,4 +1,10 @@
-"""Experiments that are cheap on this CPU: a lexicon + model stacker, and the authored-rows ablation.
+"""The experiment table: training runs side by side, a lexicon + model stacker, the authored-rows ablation.
+
+0. ``runs``: every training run whose config is kept in docs/results/runs/*.json (the
+   ``framing_config.json`` of the run's model directory, weights left out): the command
+   that made it, validation positive-class F1 per epoch (what selects the recipe) and
+   its test F1 per label x language (reported once per run). One seed per run: a run
+   costs 40-60 minutes on the 2-core CPU this project has.
 
 1. ``stacker``: does what the lexicon knows add to the model? Per label, a logistic
    regression over [model logit, strong cue of the label, weak cue of the label,
@@ -9,7 +15,8 @@
    training run each; ``training/train_default.py --no-authored`` runs it.)
 
     python training/experiments.py --data DIR [--model framing/models/default] [--out docs/results/experiments.json]
-        [--write docs/results.md]
+        [--runs docs/results/runs] [--write docs/results.md]
+    python training/experiments.py --keep-run MODEL_DIR NAME   # copy a run's config into docs/results/runs/NAME.json
 """
 from __future__ import annotations
 
@@ -86,6 +93,35 @@ def stacker(val: list[dict], test: list[dict], zv: list[dict], zt: list[dict], c
     return {"predictions": preds, "params": params}
 
 
+def runs_table(runs_dir: Path) -> str:
+    """One row per kept run: command, validation F1 by epoch, test positive-class F1 per label x language."""
+    paths = sorted(runs_dir.glob("*.json"))
+    if not paths:
+        return "(no runs kept)"
+    cells = [(lab, lang) for lab in LABELS for lang in ("en", "zh-Hans", "zh-Hant")]
+    head = ("| run | command | validation F1 by epoch (mean of labels) | "
+            + " | ".join(f"{lab[:5]} {lang}" for lab, lang in cells)
+            + " | train min |")
+    lines = [head, "|" + "---|" * (len(cells) + 4)]
+    for p in paths:
+        cfg = json.loads(p.read_text(encoding="utf-8"))
+        tr, test = cfg.get("training", {}), cfg.get("metrics", {}).get("test", {})
+        hist = ", ".join(f"{h['val_f1']:.3f}" for h in tr.get("history", []))
+        cmd = tr.get("extra", {}).get("command", "?").replace(" --out /tmp/", " --out ").replace("|", "\\|")
+        f1 = " | ".join(f"{test[lab][lang]['f1']:.3f}" if lab in test and lang in test[lab] else "-"
+                        for lab, lang in cells)
+        lines.append(f"| {p.stem} | `{cmd}` | {hist} | {f1} | {tr.get('train_seconds', 0) / 60:.0f} |")
+    return "\n".join(lines)
+
+
+def keep_run(model_dir: Path, name: str, runs_dir: Path) -> Path:
+    """Copy a run's framing_config.json (no weights) into ``runs_dir/NAME.json``."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    out = runs_dir / f"{name}.json"
+    out.write_text((model_dir / "framing_config.json").read_text(encoding="utf-8"), encoding="utf-8")
+    return out
+
+
 def model_preds(test: list[dict], zt: list[dict], model_dir: Path) -> list[dict[str, int]]:
     from framing.detector import Detector
 
@@ -113,11 +149,23 @@ def main() -> None:
     from framing.metrics import report
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--keep-run", nargs=2, metavar=("MODEL_DIR", "NAME"), default=None)
+    ap.add_argument("--runs", type=Path, default=REPO / "docs" / "results" / "runs")
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--render-only", action="store_true", help="re-render the tables from --out and --runs")
     ap.add_argument("--model", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "experiments.json")
     ap.add_argument("--write", type=Path, default=None, help="replace the <!-- experiments --> block of this file")
     args = ap.parse_args()
+    if args.keep_run:
+        print(keep_run(Path(args.keep_run[0]), args.keep_run[1], args.runs))
+        return
+    if args.render_only:  # the tables again from --out (written by an earlier full run) and the kept runs
+        res = json.loads(args.out.read_text(encoding="utf-8"))
+        _emit(res, args)
+        return
+    if args.data is None:
+        ap.error("--data is required (a saved DatasetDict from training/data/build.py --out)")
     dd = load_from_disk(str(args.data))
     val, test = dd["validation"].to_list(), dd["test"].to_list()
     zv, zt = model_logits(args.model, [r["text"] for r in val]), model_logits(args.model, [r["text"] for r in test])
@@ -128,12 +176,17 @@ def main() -> None:
     res = {"model": report(LABELS, gold, model_preds(test, zt, args.model), langs),
            "stacker": report(LABELS, gold, st["predictions"], langs), "stacker_params": st["params"],
            "ablation_tfidf": ablation(dd)}
-    text = markdown(res)
-    print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     tmp.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     tmp.replace(args.out)
+    _emit(res, args)
+
+
+def _emit(res: dict[str, Any], args: Any) -> None:
+    text = ("### Training runs\n\n" + runs_table(args.runs)
+            + "\n\n### Model + lexicon stacker, TF-IDF authored ablation (test split)\n\n" + markdown(res))
+    print(text)
     if args.write:
         from results import write_block
 

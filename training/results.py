@@ -42,14 +42,78 @@ def write_block(path: Path, name: str, body: str) -> None:
     tmp.replace(path)
 
 
-def model_predictions(model_dir: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def model_predictions(model_dir: Path, rows: list[dict[str, Any]]
+                      ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, float]], Any]:
+    """Labels and calibrated scores per row id (one ``detect_many`` pass), and the detector's config."""
     from framing.detector import Detector
 
     det = Detector.from_pretrained(model_dir)
-    out = {}
+    labels, scores = {}, {}
     for r, d in zip(rows, det.detect_many([r["text"] for r in rows], evidence=False)):
-        out[r["id"]] = {lab: int(lab in d.labels) for lab in LABELS}
-    return out
+        labels[r["id"]] = {lab: int(lab in d.labels) for lab in LABELS}
+        scores[r["id"]] = dict(d.scores)
+    return labels, scores, det.config
+
+
+def pr_plots(rows: list[dict[str, Any]], scores: dict[str, dict[str, float]],
+             preds: dict[str, dict[str, dict[str, int]]], config: Any, out_dir: Path) -> list[Path]:
+    """docs/img/pr_<label>.png: the model's precision/recall curve per language on test, its operating
+    point (the validation-calibrated threshold), and the lexicon's and TF-IDF's points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve
+
+    from framing.metrics import prf
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for lab in LABELS:
+        fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True)
+        for ax, lang in zip(axes, ("en", "zh-Hans", "zh-Hant")):
+            sub = [r for r in rows if r["lang"] == lang]
+            y = [int(r[lab]) for r in sub]
+            p, rc, _ = precision_recall_curve(y, [scores[r["id"]][lab] for r in sub])
+            ax.plot(rc, p, color="black", lw=1.5, label="model (scores)")
+            for name, marker in (("model", "o"), ("lexicon", "s"), ("TF-IDF", "^")):
+                m = prf(y, [preds[name][r["id"]][lab] for r in sub])
+                ax.plot([m["recall"]], [m["precision"]], marker=marker, ms=8, ls="none",
+                        label=f"{name}{' at its threshold' if name == 'model' else ''} (F1 {m['f1']:.2f})")
+            ax.set_title(f"{lab}, {lang} ({sum(y)} positives / {len(y)})", fontsize=10)
+            ax.set_xlabel("recall")
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="lower left")
+        axes[0].set_ylabel("precision")
+        thr = config.lang_thresholds.get(lab, {})
+        fig.suptitle(f"{lab}: test split; thresholds from validation {json.dumps(thr)}", fontsize=10)
+        fig.tight_layout()
+        path = out_dir / f"pr_{lab}.png"
+        tmp = path.with_name(f".{path.name}.tmp.png")
+        fig.savefig(tmp, dpi=90, metadata={"Software": None})
+        plt.close(fig)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def subtype_prediction_table(config: Any) -> str:
+    """The model's own sub-type outputs on test (from its config: thresholds fitted on validation)."""
+    from framing.subtypes import SHIP_MIN_F1, SHIP_MIN_POSITIVES
+
+    rep = config.metrics.get("test_subtypes")
+    if not rep:
+        return "The model has no sub-type outputs."
+    lines = ["| sub-type | label | test positives | precision | recall | F1 | shipped in `Detection.subtypes` |",
+             "|---|---|---|---|---|---|---|"]
+    for st, m in rep.items():
+        ship = "yes" if st in config.subtypes_shipped else "no"
+        lines.append(f"| {st} | {m['label']} | {m['positives']} | {m['precision']:.2f} | {m['recall']:.2f} | "
+                     f"**{m['f1']:.3f}** | {ship} |")
+    return "\n".join(lines) + (f"\n\nShipped: positive-class F1 >= {SHIP_MIN_F1} with >= {SHIP_MIN_POSITIVES} "
+                                "test positives; the others stay unreported.")
 
 
 def _group(lang: str) -> str:
@@ -107,12 +171,13 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--baselines", type=Path, default=REPO / "docs" / "results" / "baselines.json")
     ap.add_argument("--write", type=Path, default=None, help="replace the generated block of this markdown file")
+    ap.add_argument("--plots", type=Path, default=REPO / "docs" / "img", help="where pr_<label>.png go")
     ap.add_argument("--block", default="results", help="name of the block (<!-- NAME:begin --> ... end)")
     args = ap.parse_args()
     test = load_from_disk(str(args.data))["test"].to_list()
     base = json.loads(args.baselines.read_text(encoding="utf-8"))
-    preds = {"lexicon": base["lexicon"]["predictions"], "TF-IDF": base["tfidf"]["predictions"],
-             "model": model_predictions(args.model, test)}
+    model_labels, model_scores, config = model_predictions(args.model, test)
+    preds = {"lexicon": base["lexicon"]["predictions"], "TF-IDF": base["tfidf"]["predictions"], "model": model_labels}
     missing = [r["id"] for r in test if any(r["id"] not in p for p in preds.values())]
     if missing:
         raise SystemExit(f"{len(missing)} test rows lack a baseline prediction (e.g. {missing[0]}): rerun "
@@ -128,6 +193,14 @@ def main() -> None:
         "### Recall per frame sub-type (a hit = the sub-type's label predicted)",
         "",
         subtype_table(test, preds),
+        "",
+        "### The model's sub-type outputs (is this sub-type in the text?)",
+        "",
+        subtype_prediction_table(config),
+        "",
+        "### Precision / recall curves (test split)",
+        "",
+        *(f"![{p.stem}](img/{p.name})" for p in pr_plots(test, model_scores, preds, config, args.plots)),
     ])
     print(block)
     if args.write:

@@ -18,9 +18,11 @@ from ._util import clean_errors
 def export_cmd(out_dir: str, model: str | None, force: bool, onnx: bool, atol: float) -> None:
     """Export a detector to DIR for plain transformers (no framing needed to run it).
 
-    Writes a token-classification model whose token logits, averaged over the
-    attention mask, equal framing's logits; plus the tokenizer, the calibration
-    (framing_export.json) and a README saying how to apply it. The export is
+    Writes a standard sequence-classification model that
+    transformers.pipeline("text-classification", model=DIR, top_k=None,
+    function_to_apply="sigmoid") runs unchanged, with framing's calibrated
+    scores; plus the tokenizer (it adds the prefix), the thresholds and
+    normaliser settings (framing_export.json) and a README. The export is
     loaded back and checked against the detector before it is written.
     """
     import json

@@ -48,6 +48,8 @@ class _Group:
 def _subtype_of(v: Any) -> list[str]:
     if isinstance(v, str):
         return [v] if v else []
+    if isinstance(v, Mapping):  # Detection.subtypes: {sub-type: score}
+        return [str(k) for k in v if isinstance(k, str) and k]
     if isinstance(v, (list, tuple)):
         return [str(x) for x in v if isinstance(x, (str, int)) and str(x)]
     return []
