@@ -30,7 +30,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--subtypes", action="store_true", help="also train one output per frame sub-type "
-                    "(reported in Detection.subtypes where test F1 >= 0.70)")
+                    "(reported in Detection.subtypes where test F1 >= 0.70); measured to cost the labels a lot "
+                    "(training/subtype_cost.py), so the shipped model is trained without")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=8e-4)
     ap.add_argument("--lora-r", type=int, default=16)
