@@ -18,7 +18,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .normalizer import NormalizeConfig, normalize
 from .offsets import Normalized
@@ -294,28 +294,31 @@ class Detector:
     def _logits(self, norms: Sequence[Normalized], batch_size: int) -> list[Any]:
         import torch
 
-        # windows: (text index, input ids); long texts are split with overlap
+        best = [torch.full((self.config.n_outputs,), -math.inf) for _ in norms]
+        for i, out in self.window_outputs(norms, batch_size):
+            best[i] = torch.maximum(best[i], out)
+        return best
+
+    def window_outputs(self, norms: Sequence[Normalized], batch_size: int = 32,
+                       features: bool = False) -> Iterator[tuple[int, Any]]:
+        """(text index, logits or pooled ``features``) per window; long texts are split with overlap."""
+        import torch
+
+        from .model import pad_batch
+
         windows: list[tuple[int, list[int]]] = []
         with self._lock:
             for i, n in enumerate(norms):
-                for ids in self._windows(n.text):
-                    windows.append((i, ids))
+                windows.extend((i, ids) for ids in self._windows(n.text))
         order = sorted(range(len(windows)), key=lambda k: len(windows[k][1]))
-        best = [torch.full((self.config.n_outputs,), -math.inf) for _ in norms]
-        pad = self.tokenizer.pad_token_id or 0
+        run = self.model.features if features else self.model
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
                 chunk = [windows[k] for k in order[b:b + batch_size]]
-                width = max(len(ids) for _, ids in chunk)
-                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for r, (_, w) in enumerate(chunk):
-                    ids[r, :len(w)] = torch.tensor(w)
-                    mask[r, :len(w)] = 1
-                out = self.model(input_ids=ids, attention_mask=mask).float()
+                ids, mask = pad_batch([w for _, w in chunk], self.tokenizer.pad_token_id or 0)
+                out = run(input_ids=ids, attention_mask=mask).float()
                 for r, (i, _) in enumerate(chunk):
-                    best[i] = torch.maximum(best[i], out[r])
-        return best
+                    yield i, out[r]
 
     def _windows(self, text: str) -> list[list[int]]:
         mc = self.model_config

@@ -10,7 +10,7 @@ mean pooling is one extra hand-built encoder layer (see :mod:`framing.seqcls` fo
 why and how it is exact), and the ``"query: "`` prefix sits in the tokenizer's
 post-processor, so raw text goes in as it is. What stays outside the model:
 framing's normaliser (OpenCC Traditional -> Simplified, Hong Kong characters,
-de-obfuscation; the README measures what skipping it costs), windowing of texts
+de-obfuscation; docs/results.md measures what skipping it costs), windowing of texts
 longer than ``max_length`` tokens (a plain pipeline truncates) and the thresholds,
 which ``framing_export.json`` holds with everything else framing needs.
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["run_trainer", "val_f1", "CsvLogCallback"]
+__all__ = ["run_trainer", "val_f1", "csv_log_callback"]
 
 
 def val_f1(probs: Sequence[Sequence[float]], gold: Sequence[Sequence[int]]) -> float:
@@ -38,13 +38,10 @@ def val_f1(probs: Sequence[Sequence[float]], gold: Sequence[Sequence[int]]) -> f
 def _collator(pad: int) -> Any:
     import torch
 
+    from .model import pad_batch
+
     def collate(features: list[dict[str, Any]]) -> dict[str, Any]:
-        width = max(len(f["input_ids"]) for f in features)
-        ids = torch.full((len(features), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(features), width), dtype=torch.long)
-        for r, f in enumerate(features):
-            ids[r, :len(f["input_ids"])] = torch.tensor(f["input_ids"])
-            mask[r, :len(f["input_ids"])] = 1
+        ids, mask = pad_batch([f["input_ids"] for f in features], pad)
         labels = torch.tensor([f["labels"] for f in features], dtype=torch.float)
         return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
@@ -64,32 +61,31 @@ class _Rows:
         return {"input_ids": self.enc[i], "labels": [float(v) for v in self.y[i]]}
 
 
-class CsvLogCallback:
-    """Append every log record (loss, learning rate, eval metrics) to a long-format CSV: step, epoch, key, value."""
+def csv_log_callback(path: str | Path, heartbeat: bool = False) -> Any:
+    """A ``TrainerCallback`` appending every log record (loss, learning rate, eval metrics) to a long-format CSV
+    (step, epoch, key, value); with ``heartbeat`` it also prints each record on stderr (no progress bar)."""
+    from transformers import TrainerCallback
 
-    def __new__(cls, path: str | Path, heartbeat: bool = False) -> Any:
-        from transformers import TrainerCallback
+    class CsvLog(TrainerCallback):
+        def __init__(self) -> None:
+            self.path, self.t0 = Path(path), time.time()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self.path.write_text("step,epoch,key,value\n", encoding="utf-8")
 
-        class _Cb(TrainerCallback):
-            def __init__(self) -> None:
-                self.path, self.heartbeat, self.t0 = Path(path), heartbeat, time.time()
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                if not self.path.exists():
-                    self.path.write_text("step,epoch,key,value\n", encoding="utf-8")
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any) -> None:
+            if not logs:
+                return
+            with open(self.path, "a", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh)
+                for k, v in logs.items():
+                    w.writerow([state.global_step, round(state.epoch or 0.0, 4), k, v])
+            if heartbeat:
+                items = " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items())
+                print(f"step {state.global_step}/{state.max_steps} {items} ({time.time() - self.t0:.0f} s)",
+                      file=sys.stderr, flush=True)
 
-            def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any) -> None:
-                if not logs:
-                    return
-                with open(self.path, "a", encoding="utf-8", newline="") as fh:
-                    w = csv.writer(fh)
-                    for k, v in logs.items():
-                        w.writerow([state.global_step, round(state.epoch or 0.0, 4), k, v])
-                if self.heartbeat:  # logs without a progress bar, on stderr
-                    items = " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items())
-                    print(f"step {state.global_step}/{state.max_steps} {items} ({time.time() - self.t0:.0f} s)",
-                          file=sys.stderr, flush=True)
-
-        return _Cb()
+    return CsvLog()
 
 
 def _wrap(net: Any) -> Any:
@@ -167,7 +163,7 @@ def run_trainer(net: Any, enc: Sequence[list[int]], y: Sequence[Sequence[int]], 
         model=_wrap(net), args=hf, train_dataset=_Rows(enc, y), data_collator=_collator(pad),
         eval_dataset=_Rows([va_enc[i] for i in order], [va_y[i] for i in order]), compute_metrics=metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=args.patience),
-                   CsvLogCallback(output_dir / "log.csv", heartbeat=not args.progress), *args.callbacks])
+                   csv_log_callback(output_dir / "log.csv", heartbeat=not args.progress), *args.callbacks])
     trainer.remove_callback(PrinterCallback)  # the CSV callback prints to stderr instead of stdout
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     net.to("cpu")

@@ -8,12 +8,12 @@ Weights are read and written with safetensors only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["ModelConfig", "FrameClassifier", "mean_pool"]
+__all__ = ["ModelConfig", "FrameClassifier", "mean_pool", "pad_batch"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ class ModelConfig:
         if "lora_targets" in d:
             d["lora_targets"] = tuple(d["lora_targets"])
         return cls(**d)
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ``input_ids`` and ``attention_mask`` [batch, longest] for token id lists."""
+    width = max((len(s) for s in seqs), default=0)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for r, s in enumerate(seqs):
+        ids[r, :len(s)] = torch.tensor(list(s), dtype=torch.long)
+        mask[r, :len(s)] = 1
+    return ids, mask
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -82,6 +93,11 @@ class FrameClassifier(nn.Module):
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         pooled = mean_pool(out.last_hidden_state, attention_mask)
         return self.head(self.dropout(pooled))
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The mean-pooled encoder output the head reads (what a second-stage head is fitted on)."""
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        return mean_pool(out.last_hidden_state, attention_mask)
 
     def input_embeddings(self) -> nn.Module:
         return self.encoder.get_input_embeddings()

@@ -57,6 +57,9 @@ class TrainingArguments:
     device: str | None = None  # None: what Trainer picks (a GPU if there is one); "cpu" forces the CPU
     callbacks: tuple[Any, ...] = ()  # transformers.TrainerCallback instances (not saved in the config)
     subtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label -> sub-types (rows' "subtypes")
+    # label -> sub-types fitted AFTER training on the frozen features (framing.subtype_head); leaves the labels as
+    # they are, unlike ``subtypes`` (outputs trained jointly with the labels)
+    subtype_head: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,6 +67,9 @@ class TrainingArguments:
             raise ValueError(f"loss must be 'bce' or 'focal', got {self.loss!r}")
         if self.resume_from_checkpoint is True and not self.checkpoint_dir:
             raise ValueError("resume_from_checkpoint=True needs checkpoint_dir (where the checkpoints are)")
+        if self.subtypes and self.subtype_head:
+            raise ValueError("give sub-types either as jointly trained outputs (subtypes) or as a second-stage head "
+                             "(subtype_head), not both")
 
 
 def load_split(data: Any, split: str | None = None) -> list[dict[str, Any]]:
@@ -204,16 +210,22 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
     for h in history:
         print(f"epoch {h['epoch']}: validation positive-class F1 {h['val_f1']:.4f}", file=sys.stderr)
     net.eval()
-    calibrate(det, va_rows, args)
+    va_logits = calibrate(det, va_rows, args)
     train_info = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(args).items()
                   if k not in ("callbacks", "resume_from_checkpoint", "checkpoint_dir")}
     train_info["subtypes"] = {k: list(v) for k, v in args.subtypes.items()}
+    train_info["subtype_head"] = {k: list(v) for k, v in args.subtype_head.items()}
     train_info.update(history=history, train_rows=len(tr_rows), validation_rows=len(va_rows),
                       train_seconds=round(time.time() - t0, 1))
     det.config.training = train_info
     if outs:
         te_logits = det.logits_many(_texts(te_rows, args.text_field))[0] if te_rows else []
-        fit_subtypes(det, det.logits_many(va_texts)[0], va_rows, te_logits, te_rows)
+        fit_subtypes(det, va_logits, va_rows, te_logits, te_rows)
+    if args.subtype_head:  # rule-labelled (weak) rows carry no sub-types: left out of this stage
+        from .subtype_head import fit_subtype_head
+
+        fit_subtype_head(det, [r for r in tr_rows if not r.get("weak")], va_rows, te_rows, args.subtype_head,
+                         args.text_field)
     if te_rows:
         rep = evaluate(det, te_rows, args.text_field, args.lang_field)
         det.config.metrics["test"] = rep
@@ -226,8 +238,9 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
     return det
 
 
-def calibrate(det: Any, rows: Sequence[dict[str, Any]], args: TrainingArguments) -> None:
-    """Temperature per label, then F1-optimal thresholds per label and per language on validation."""
+def calibrate(det: Any, rows: Sequence[dict[str, Any]], args: TrainingArguments) -> list[Any]:
+    """Temperature per label, then F1-optimal thresholds per label and per language on validation; returns the
+    validation logits (raw, all outputs)."""
     import torch
 
     from .detector import threshold_group
@@ -248,3 +261,4 @@ def calibrate(det: Any, rows: Sequence[dict[str, Any]], args: TrainingArguments)
             if sum(y[i] for i in idx) >= args.min_lang_positives:
                 det.config.lang_thresholds.setdefault(lab, {})[lang] = round(
                     best_threshold([probs[i] for i in idx], [y[i] for i in idx]), 4)
+    return logits

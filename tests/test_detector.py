@@ -380,3 +380,46 @@ def test_subtypes_trained_calibrated_and_shipped_only_when_good(tiny_dir: Path, 
         Detector.build(LABELS, ModelConfig(base_model=str(tiny_dir)), subtypes={"irony": ("x",)})
     with pytest.raises(ValueError, match="subtypes"):
         train(toy_rows(), toy_rows(24), None, args)
+
+
+def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: Path, tmp_path: Path) -> None:
+    import framing.subtypes as st_mod
+    from framing.subtype_head import fit_subtype_head
+
+    def rows(n: int) -> list[dict]:
+        out = toy_rows(n)
+        for r in out:
+            r["subtypes"] = (["animal"] if r["dehumanising"] else []) + (["foreign_agent"] if r["delegitimising"] else [])
+        return out
+
+    base = dict(base_model=str(tiny_dir), epochs=2, batch_size=8, progress=False, min_lang_positives=5,
+                learning_rate=5e-3, head_learning_rate=2e-2)
+    plain = train(rows(48), rows(24), None, TrainingArguments(**base))
+    texts = ["these people are rats", "香港人今天示威", "rioters paid by foreign forces"]
+    before = [d.scores for d in plain.detect_many(texts)]
+    old = st_mod.SHIP_MIN_POSITIVES
+    st_mod.SHIP_MIN_POSITIVES = 5  # the toy test split is small
+    try:
+        rep = fit_subtype_head(plain, rows(48), rows(24), rows(24),
+                               {"dehumanising": ("animal", "filth"), "delegitimising": ("foreign_agent",)})
+        with_head = train(rows(48), rows(24), rows(24), TrainingArguments(
+            subtype_head={"dehumanising": ("animal",)}, **base), out_dir=tmp_path / "m")
+    finally:
+        st_mod.SHIP_MIN_POSITIVES = old
+    cfg = plain.config
+    assert cfg.subtypes == {"dehumanising": ["animal"], "delegitimising": ["foreign_agent"]}  # filth: no train row
+    assert plain.model.head.out_features == 4 and set(rep) == {"animal", "foreign_agent"}
+    assert [d.scores for d in plain.detect_many(texts)] == before  # the label rows are untouched
+    assert cfg.training["subtype_head_fit"]["train_windows"] == 48
+    assert set(cfg.subtypes_shipped) == {s for s, m in rep.items() if m["f1"] >= 0.70 and m["positives"] >= 5}
+    assert cfg.subtypes_shipped  # the toy data is easy
+    d = plain.detect("these people are rats")
+    assert d.subtypes is not None and set(d.subtypes) == set(d.labels)
+    loaded = Detector.from_pretrained(tmp_path / "m")
+    assert loaded.config.subtypes == {"dehumanising": ["animal"]} and loaded.model.head.out_features == 3
+    assert loaded.config.training["subtype_head"] == {"dehumanising": ["animal"]}
+    assert "C" in loaded.config.training["subtype_head_fit"]
+    with pytest.raises(ValueError, match="already has sub-type outputs"):
+        fit_subtype_head(plain, rows(48), rows(24), subtypes={"dehumanising": ("animal",)})
+    with pytest.raises(ValueError, match="not both"):
+        TrainingArguments(subtypes={"dehumanising": ("animal",)}, subtype_head={"dehumanising": ("animal",)})

@@ -29,9 +29,11 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=REPO / "framing" / "models" / "default")
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--subtypes", action="store_true", help="also train one output per frame sub-type "
-                    "(reported in Detection.subtypes where test F1 >= 0.70); measured to cost the labels a lot "
-                    "(training/subtype_cost.py), so the shipped model is trained without")
+    ap.add_argument("--subtypes", choices=("head", "joint", "none"), default="head",
+                    help="sub-type outputs (reported in Detection.subtypes where test F1 >= 0.70): 'head' fits them "
+                    "after training on the frozen features (framing/subtype_head.py; the labels are untouched), "
+                    "'joint' trains them with the labels (measured to cost the labels a lot: "
+                    "training/subtype_cost.py)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=8e-4)
     ap.add_argument("--lora-r", type=int, default=16)
@@ -51,7 +53,8 @@ def main() -> None:
     targs = TrainingArguments(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                               lora_r=args.lora_r, max_train_length=args.max_train_length, seed=args.seed,
                               progress=sys.stderr.isatty(), loss=args.loss, finetune=args.finetune,
-                              subtypes=dict(build.SUBTYPES) if args.subtypes else {},
+                              subtypes=dict(build.SUBTYPES) if args.subtypes == "joint" else {},
+                              subtype_head=dict(build.SUBTYPES) if args.subtypes == "head" else {},
                               checkpoint_dir=args.checkpoint_dir, resume_from_checkpoint=True if args.resume else None,
                               extra={"command": "python training/train_default.py " + " ".join(sys.argv[1:]),
                                      "corpus_hashes": hashes,
