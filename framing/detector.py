@@ -46,7 +46,7 @@ class Evidence:
     source: str
     term: str | None = None
     weight: float | None = None
-    subtype: str | None = None  # the text's highest-scoring shipped sub-type of ``label`` (see Detection.subtypes)
+    subtype: str | None = None  # a reported sub-type of ``label`` the span itself carries (framing.subtypes)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -375,7 +375,7 @@ class Detector:
             if evidence and norm.text:
                 from .evidence import find_evidence
 
-                ev = name_subtypes(find_evidence(self, norm, labels), subs)
+                ev = name_subtypes(self, find_evidence(self, norm, labels), subs)
             results.append(Detection(text=text, labels=labels, scores=scores, language=lang, evidence=ev,
                                      truncated=cut, subtypes=subs))
         return results

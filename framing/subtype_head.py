@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 __all__ = ["fit_subtype_head", "window_features"]
 
-C_GRID = (0.03, 0.3, 3.0)
+#: (C, class_weight) candidates, chosen per sub-type on validation
+GRID = tuple((c, w) for c in (0.03, 0.3, 3.0) for w in (None, "balanced"))
 
 
 def window_features(det: Any, texts: Sequence[str], batch_size: int = 32) -> tuple[Any, list[int]]:
@@ -44,9 +45,24 @@ def _text_max(z: Any, idx: Sequence[int], n: int) -> Any:
     return out
 
 
+def _best_f1(scores: Any, gold: Any) -> float:
+    """Positive-class F1 at the best cut of ``scores`` (-inf: never predicted); for choosing C, not the threshold."""
+    import numpy as np
+
+    if not gold.any():
+        return 0.0
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], gold[order]
+    tp = np.cumsum(y)
+    k = np.arange(1, len(y) + 1)
+    f1 = 2 * tp / (k + gold.sum())
+    last = np.r_[s[1:] != s[:-1], True] & np.isfinite(s)  # cut only between distinct, reachable scores
+    return float(f1[last].max()) if last.any() else 0.0
+
+
 def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_rows: Sequence[dict[str, Any]],
                      test_rows: Sequence[dict[str, Any]] = (), subtypes: dict[str, Sequence[str]] | None = None,
-                     text_field: str = "text", batch_size: int = 32) -> dict[str, Any]:
+                     text_field: str = "text", lang_field: str | None = "lang", batch_size: int = 32) -> dict[str, Any]:
     """Append one head row per (label, sub-type) to ``det``'s head, in place; returns the test report per sub-type.
 
     Rows carry a ``subtypes`` list (sub-type names). A sub-type without a positive
@@ -56,8 +72,7 @@ def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_
     import torch
     from sklearn.linear_model import LogisticRegression
 
-    from .metrics import best_threshold, prf
-    from .subtypes import fit_subtypes, subtype_targets
+    from .subtypes import _label_gate, fit_subtypes, subtype_targets
 
     cfg = det.config
     if cfg.subtypes:
@@ -79,17 +94,20 @@ def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_
     x_va, i_va = window_features(det, [r[text_field] for r in validation_rows], batch_size)
     mu, sd = x_tr.mean(0), x_tr.std(0) + 1e-6
     z_tr, z_va = (x_tr - mu) / sd, (x_va - mu) / sd
+    with torch.no_grad():  # the label outputs on validation: a sub-type is only reported under its label
+        z_lab = head(torch.from_numpy(x_va)).numpy()
+    lab_logits = list(torch.from_numpy(_text_max(z_lab, i_va, len(validation_rows))).float())
+    gate = _label_gate(cfg, lab_logits, validation_rows, lang_field or "")
     weights, biases, chosen = [], [], {}
-    for k, (_, st) in enumerate(outs):
-        best: tuple[float, Any, float] | None = None
-        for c in C_GRID:
-            lr = LogisticRegression(C=c, max_iter=2000).fit(z_tr, y_tr[np.asarray(i_tr), k])
+    for k, (lab, st) in enumerate(outs):
+        gold = y_va[:, k].tolist()
+        best: tuple[float, Any, Any] | None = None
+        for c, cw in GRID:
+            lr = LogisticRegression(C=c, class_weight=cw, max_iter=3000).fit(z_tr, y_tr[np.asarray(i_tr), k])
             s = _text_max(lr.decision_function(z_va), i_va, len(validation_rows))
-            gold = y_va[:, k].tolist()
-            t = best_threshold(s.tolist(), gold) if any(gold) else 0.0
-            f1 = prf(gold, [int(v >= t) for v in s])["f1"]
+            f1 = _best_f1(np.where([g[lab] for g in gate], s, -np.inf), np.asarray(gold))
             if best is None or f1 > best[0]:
-                best = (f1, lr, c)
+                best = (f1, lr, {"C": c, "class_weight": cw, "validation_f1": round(f1, 4)})
         _, lr, chosen[st] = best  # type: ignore[misc]
         w = lr.coef_[0] / sd
         weights.append(w)
@@ -104,7 +122,7 @@ def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_
     for lab, st in outs:
         cfg.subtypes.setdefault(lab, []).append(st)
     cfg.training["subtype_head_fit"] = {"method": "logistic regression per sub-type on the frozen pooled features",
-                                    "C": chosen, "train_rows": len(train_rows), "train_windows": len(i_tr)}
+                                    "chosen": chosen, "train_rows": len(train_rows), "train_windows": len(i_tr)}
 
     def logits(x: Any, idx: list[int], n: int) -> list[Any]:
         with torch.no_grad():
@@ -115,4 +133,5 @@ def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_
     if test_rows:
         x_te, i_te = window_features(det, [r[text_field] for r in test_rows], batch_size)
         te_logits = logits(x_te, i_te, len(test_rows))
-    return fit_subtypes(det, logits(x_va, i_va, len(validation_rows)), validation_rows, te_logits, list(test_rows))
+    return fit_subtypes(det, logits(x_va, i_va, len(validation_rows)), validation_rows, te_logits, list(test_rows),
+                        lang_field or "")

@@ -6,8 +6,8 @@ validation; a sub-type is SHIPPED (listed in ``DetectorConfig.subtypes_shipped``
 reported in ``Detection.subtypes``) only when its positive-class F1 on the test
 split reached the bar (0.70, with at least 30 test positives); the others stay in
 the weights, unreported, and the model card says so. A sub-type is reported only
-under a label the text got. Evidence spans of a label are named after the text's
-highest-scoring sub-type of that label (a sub-type is predicted per text, not per span).
+under a label the text got. An evidence span is named after one of its label's reported
+sub-types only when the span's own text, scored alone, clears that sub-type's threshold.
 """
 from __future__ import annotations
 
@@ -42,12 +42,29 @@ def no_subtypes(config: Any, labels: Sequence[str]) -> dict[str, dict[str, float
     return {lab: {} for lab in labels} if config.subtypes_shipped else None
 
 
-def name_subtypes(evidence: Sequence[Any], subs: dict[str, dict[str, float]] | None) -> tuple[Any, ...]:
-    """Evidence spans with ``subtype`` set to the text's top sub-type of their label (unchanged if none)."""
-    if not subs:
+def name_subtypes(det: Any, evidence: Sequence[Any], subs: dict[str, dict[str, float]] | None) -> tuple[Any, ...]:
+    """Evidence spans with ``subtype`` set where the span ITSELF carries one of the text's reported sub-types.
+
+    Each span's surface is scored on its own; a span is named after the highest-scoring of its
+    label's reported sub-types that clears its threshold on the span alone, else left unnamed
+    (so "masked thugs" is not called media dismissal because the text also says "fake news").
+    """
+    import torch
+
+    if not subs or not any(subs.values()) or not evidence:
         return tuple(evidence)
-    return tuple(dataclasses.replace(e, subtype=next(iter(subs[e.label]))) if subs.get(e.label) else e
-                 for e in evidence)
+    cfg = det.config
+    index = {o: len(cfg.labels) + k for k, o in enumerate(cfg.subtype_outputs)}
+    span_logits, _ = det.logits_many([e.surface for e in evidence])
+    out = []
+    for e, lg in zip(evidence, span_logits):
+        best, best_p = None, -1.0
+        for st in subs.get(e.label, {}):
+            p = float(torch.sigmoid(lg[index[(e.label, st)]]))
+            if p >= cfg.subtype_thresholds.get(st, 0.5) and p > best_p:
+                best, best_p = st, p
+        out.append(dataclasses.replace(e, subtype=best) if best else e)
+    return tuple(out)
 
 
 def subtype_targets(rows: Sequence[dict[str, Any]], outputs: Sequence[tuple[str, str]],
@@ -63,9 +80,26 @@ def subtype_targets(rows: Sequence[dict[str, Any]], outputs: Sequence[tuple[str,
     return out
 
 
+def _label_gate(cfg: Any, logits: Sequence[Any], rows: Sequence[dict[str, Any]], lang_field: str) -> list[dict]:
+    """Per text, label -> whether the detector gives it (calibrated score over the label's threshold)."""
+    import torch
+
+    out = []
+    for lg, r in zip(logits, rows):
+        lang = str(r.get(lang_field) or "")
+        out.append({lab: float(torch.sigmoid(lg[j] / cfg.temperature.get(lab, 1.0))) >= cfg.threshold(lab, lang)
+                    for j, lab in enumerate(cfg.labels)})
+    return out
+
+
 def fit_subtypes(det: Any, val_logits: Sequence[Any], val_rows: Sequence[dict[str, Any]],
-                 test_logits: Sequence[Any], test_rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Thresholds on validation, the test report per sub-type, and which sub-types ship; stored in ``det.config``."""
+                 test_logits: Sequence[Any], test_rows: Sequence[dict[str, Any]],
+                 lang_field: str = "lang") -> dict[str, Any]:
+    """Thresholds on validation, the test report per sub-type, and which sub-types ship; stored in ``det.config``.
+
+    A sub-type counts as predicted only where its label is (that is all ``Detection.subtypes``
+    reports), so thresholds are fitted and F1 is measured on that gated prediction, over all texts.
+    """
     import torch
 
     from .metrics import best_threshold, prf
@@ -74,16 +108,19 @@ def fit_subtypes(det: Any, val_logits: Sequence[Any], val_rows: Sequence[dict[st
     outs = cfg.subtype_outputs
     base = len(cfg.labels)
     yv, yt = subtype_targets(val_rows, outs), subtype_targets(test_rows, outs) if test_rows else []
+    gv = _label_gate(cfg, val_logits, val_rows, lang_field)
+    gt = _label_gate(cfg, test_logits, test_rows, lang_field) if test_rows else []
     report: dict[str, Any] = {}
     shipped = []
     for k, (lab, st) in enumerate(outs):
-        pv = [float(torch.sigmoid(lg[base + k])) for lg in val_logits]
+        pv = [float(torch.sigmoid(lg[base + k])) if g[lab] else 0.0 for lg, g in zip(val_logits, gv)]
         thr = best_threshold(pv, [y[k] for y in yv]) if any(y[k] for y in yv) else 0.5
+        thr = max(thr, 1e-6)  # a text without the label never gets its sub-types
         cfg.subtype_thresholds[st] = round(thr, 4)
         if not test_rows:
             continue
         gold = [y[k] for y in yt]
-        pred = [int(float(torch.sigmoid(lg[base + k])) >= thr) for lg in test_logits]
+        pred = [int(g[lab] and float(torch.sigmoid(lg[base + k])) >= thr) for lg, g in zip(test_logits, gt)]
         m = prf(gold, pred)
         report[st] = {"label": lab, "positives": sum(gold), "precision": m["precision"], "recall": m["recall"],
                       "f1": m["f1"]}

@@ -409,7 +409,8 @@ def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: P
     cfg = plain.config
     assert cfg.subtypes == {"dehumanising": ["animal"], "delegitimising": ["foreign_agent"]}  # filth: no train row
     assert plain.model.head.out_features == 4 and set(rep) == {"animal", "foreign_agent"}
-    assert [d.scores for d in plain.detect_many(texts)] == before  # the label rows are untouched
+    after = [d.scores for d in plain.detect_many(texts)]
+    assert all(a == pytest.approx(b, abs=1e-6) for a, b in zip(after, before))  # the label rows are untouched
     assert cfg.training["subtype_head_fit"]["train_windows"] == 48
     assert set(cfg.subtypes_shipped) == {s for s, m in rep.items() if m["f1"] >= 0.70 and m["positives"] >= 5}
     assert cfg.subtypes_shipped  # the toy data is easy
@@ -418,7 +419,7 @@ def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: P
     loaded = Detector.from_pretrained(tmp_path / "m")
     assert loaded.config.subtypes == {"dehumanising": ["animal"]} and loaded.model.head.out_features == 3
     assert loaded.config.training["subtype_head"] == {"dehumanising": ["animal"]}
-    assert "C" in loaded.config.training["subtype_head_fit"]
+    assert "C" in loaded.config.training["subtype_head_fit"]["chosen"]["animal"]
     with pytest.raises(ValueError, match="already has sub-type outputs"):
         fit_subtype_head(plain, rows(48), rows(24), subtypes={"dehumanising": ("animal",)})
     with pytest.raises(ValueError, match="not both"):

@@ -38,6 +38,9 @@ def main() -> None:
     rep = fit_subtype_head(det, [r for r in rows["train"] if not r["weak"]], rows["validation"], rows["test"],
                            dict(build.SUBTYPES))
     det.config.training["subtype_head"] = {k: list(v) for k, v in build.SUBTYPES.items()}
+    extra = det.config.training.setdefault("extra", {})
+    extra["command"] = (extra.get("command", "(unknown)") + " && python training/fit_subtype_head.py "
+                        + " ".join(sys.argv[1:]))
     for st, m in rep.items():
         print(f"{st:18s} positives {m['positives']:4d}  P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}"
               f"{'  shipped' if st in det.config.subtypes_shipped else ''}", file=sys.stderr)
