@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 from .normalizer import Normalized
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .detector import Detector, Evidence
+    from .detection import Evidence
+    from .detector import Detector
 
 __all__ = ["find_evidence", "model_attribution"]
 
 
 def _lexicon_evidence(norm: Normalized, labels: tuple[str, ...]) -> list["Evidence"]:
-    from .detector import Evidence
+    from .detection import Evidence
 
     try:
         from .lexicon import load_lexicon
@@ -36,7 +37,7 @@ def model_attribution(det: "Detector", norm: Normalized, label: str, top_k: int 
     """Gradient x input saliency of ``label``'s logit over the tokens of the first window."""
     import torch
 
-    from .detector import Evidence
+    from .detection import Evidence
 
     if det.quantize:
         return []  # quantised Linear layers have no gradients
