@@ -87,16 +87,15 @@ class FrameClassifier(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.dropout(self.features(input_ids, attention_mask, inputs_embeds)))
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                 inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """The mean-pooled encoder output the head reads (what a second-stage head is fitted on)."""
         if inputs_embeds is not None:
             out = self.encoder(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
         else:
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        pooled = mean_pool(out.last_hidden_state, attention_mask)
-        return self.head(self.dropout(pooled))
-
-    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The mean-pooled encoder output the head reads (what a second-stage head is fitted on)."""
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         return mean_pool(out.last_hidden_state, attention_mask)
 
     def input_embeddings(self) -> nn.Module:

@@ -37,6 +37,14 @@ def toy_rows(n: int = 48) -> list[dict]:
     return rows
 
 
+def subtype_rows(n: int) -> list[dict]:
+    """toy_rows with a "subtypes" column: animal for dehumanising rows, foreign_agent for delegitimising ones."""
+    out = toy_rows(n)
+    for r in out:
+        r["subtypes"] = (["animal"] if r["dehumanising"] else []) + (["foreign_agent"] if r["delegitimising"] else [])
+    return out
+
+
 @pytest.fixture(scope="module")
 def trained(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Detector, Path]:
     out = tmp_path_factory.mktemp("model") / "det"
@@ -340,19 +348,13 @@ def test_trainer_checkpoints_resume_log_and_callbacks(tiny_dir: Path, tmp_path: 
 def test_subtypes_trained_calibrated_and_shipped_only_when_good(tiny_dir: Path, tmp_path: Path) -> None:
     import framing.subtypes as st_mod
 
-    def rows(n: int) -> list[dict]:
-        out = toy_rows(n)
-        for r in out:
-            r["subtypes"] = (["animal"] if r["dehumanising"] else []) + (["foreign_agent"] if r["delegitimising"] else [])
-        return out
-
     subtypes = {"dehumanising": ("animal", "filth"), "delegitimising": ("foreign_agent",)}
     args = TrainingArguments(base_model=str(tiny_dir), epochs=3, batch_size=8, progress=False, min_lang_positives=5,
                              subtypes=subtypes, learning_rate=5e-3, head_learning_rate=2e-2)
     old = st_mod.SHIP_MIN_POSITIVES
     st_mod.SHIP_MIN_POSITIVES = 5  # the toy test split is small
     try:
-        det = train(rows(48), rows(24), rows(24), args, out_dir=tmp_path / "m")
+        det = train(subtype_rows(48), subtype_rows(24), subtype_rows(24), args, out_dir=tmp_path / "m")
     finally:
         st_mod.SHIP_MIN_POSITIVES = old
     cfg = det.config
@@ -386,23 +388,17 @@ def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: P
     import framing.subtypes as st_mod
     from framing.subtype_head import fit_subtype_head
 
-    def rows(n: int) -> list[dict]:
-        out = toy_rows(n)
-        for r in out:
-            r["subtypes"] = (["animal"] if r["dehumanising"] else []) + (["foreign_agent"] if r["delegitimising"] else [])
-        return out
-
     base = dict(base_model=str(tiny_dir), epochs=2, batch_size=8, progress=False, min_lang_positives=5,
                 learning_rate=5e-3, head_learning_rate=2e-2)
-    plain = train(rows(48), rows(24), None, TrainingArguments(**base))
+    plain = train(subtype_rows(48), subtype_rows(24), None, TrainingArguments(**base))
     texts = ["these people are rats", "香港人今天示威", "rioters paid by foreign forces"]
     before = [d.scores for d in plain.detect_many(texts)]
     old = st_mod.SHIP_MIN_POSITIVES
     st_mod.SHIP_MIN_POSITIVES = 5  # the toy test split is small
     try:
-        rep = fit_subtype_head(plain, rows(48), rows(24), rows(24),
+        rep = fit_subtype_head(plain, subtype_rows(48), subtype_rows(24), subtype_rows(24),
                                {"dehumanising": ("animal", "filth"), "delegitimising": ("foreign_agent",)})
-        with_head = train(rows(48), rows(24), rows(24), TrainingArguments(
+        with_head = train(subtype_rows(48), subtype_rows(24), subtype_rows(24), TrainingArguments(
             subtype_head={"dehumanising": ("animal",)}, **base), out_dir=tmp_path / "m")
     finally:
         st_mod.SHIP_MIN_POSITIVES = old
@@ -421,6 +417,6 @@ def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: P
     assert loaded.config.training["subtype_head"] == {"dehumanising": ["animal"]}
     assert "C" in loaded.config.training["subtype_head_fit"]["chosen"]["animal"]
     with pytest.raises(ValueError, match="already has sub-type outputs"):
-        fit_subtype_head(plain, rows(48), rows(24), subtypes={"dehumanising": ("animal",)})
+        fit_subtype_head(plain, subtype_rows(48), subtype_rows(24), subtypes={"dehumanising": ("animal",)})
     with pytest.raises(ValueError, match="not both"):
         TrainingArguments(subtypes={"dehumanising": ("animal",)}, subtype_head={"dehumanising": ("animal",)})
