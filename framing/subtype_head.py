@@ -65,8 +65,10 @@ def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_
                      text_field: str = "text", lang_field: str | None = "lang", batch_size: int = 32) -> dict[str, Any]:
     """Append one head row per (label, sub-type) to ``det``'s head, in place; returns the test report per sub-type.
 
-    Rows carry a ``subtypes`` list (sub-type names). A sub-type without a positive
-    train row is left out. ``det`` must be an fp32 detector without sub-type outputs.
+    Rows carry a ``subtypes`` list (sub-type names). Rule-labelled train rows
+    (``weak`` true) carry no sub-types and are left out. A sub-type without a
+    positive train row is left out. ``det`` must be an fp32 detector without
+    sub-type outputs.
     """
     import numpy as np
     import torch
@@ -83,6 +85,7 @@ def fit_subtype_head(det: Any, train_rows: Sequence[dict[str, Any]], validation_
     unknown = set(subtypes or {}) - set(cfg.labels)
     if unknown:
         raise ValueError(f"sub-types given for labels {sorted(unknown)} not in the model's labels {list(cfg.labels)}")
+    train_rows = [r for r in train_rows if not r.get("weak")]
     asked = [(lab, st) for lab in cfg.labels for st in (subtypes or {}).get(lab, ())]
     y_tr = np.asarray(subtype_targets(train_rows, asked), dtype=int).reshape(len(train_rows), len(asked))
     outs = [o for k, o in enumerate(asked) if y_tr[:, k].any()]

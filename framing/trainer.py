@@ -221,10 +221,10 @@ def train(train_data: Any, validation_data: Any, test_data: Any = None, args: Tr
     if outs:
         te_logits = det.logits_many(_texts(te_rows, args.text_field))[0] if te_rows else []
         fit_subtypes(det, va_logits, va_rows, te_logits, te_rows, args.lang_field or "")
-    if args.subtype_head:  # rule-labelled (weak) rows carry no sub-types: left out of this stage
+    if args.subtype_head:
         from .subtype_head import fit_subtype_head
 
-        fit_subtype_head(det, [r for r in tr_rows if not r.get("weak")], va_rows, te_rows, args.subtype_head,
+        fit_subtype_head(det, tr_rows, va_rows, te_rows, args.subtype_head,
                          args.text_field, args.lang_field)
     if te_rows:
         rep = evaluate(det, te_rows, args.text_field, args.lang_field)

@@ -396,7 +396,8 @@ def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: P
     old = st_mod.SHIP_MIN_POSITIVES
     st_mod.SHIP_MIN_POSITIVES = 5  # the toy test split is small
     try:
-        rep = fit_subtype_head(plain, subtype_rows(48), subtype_rows(24), subtype_rows(24),
+        weak = [dict(r, weak=True) for r in subtype_rows(8)]  # rule-labelled rows carry no sub-types: left out
+        rep = fit_subtype_head(plain, subtype_rows(48) + weak, subtype_rows(24), subtype_rows(24),
                                {"dehumanising": ("animal", "filth"), "delegitimising": ("foreign_agent",)})
         with_head = train(subtype_rows(48), subtype_rows(24), subtype_rows(24), TrainingArguments(
             subtype_head={"dehumanising": ("animal",)}, **base), out_dir=tmp_path / "m")
@@ -407,7 +408,8 @@ def test_subtype_head_is_a_second_stage_that_leaves_the_labels_alone(tiny_dir: P
     assert plain.model.head.out_features == 4 and set(rep) == {"animal", "foreign_agent"}
     after = [d.scores for d in plain.detect_many(texts)]
     assert all(a == pytest.approx(b, abs=1e-6) for a, b in zip(after, before))  # the label rows are untouched
-    assert cfg.training["subtype_head_fit"]["train_windows"] == 48
+    fit_info = cfg.training["subtype_head_fit"]
+    assert fit_info["train_windows"] == 48 and fit_info["train_rows"] == 48
     assert set(cfg.subtypes_shipped) == {s for s, m in rep.items() if m["f1"] >= 0.70 and m["positives"] >= 5}
     assert cfg.subtypes_shipped  # the toy data is easy
     d = plain.detect("these people are rats")

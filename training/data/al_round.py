@@ -6,6 +6,8 @@ so far (it trains in seconds on this CPU, so a round can be drawn while
 annotation goes on). The unread rows of every source are scored and drawn by
 rule (see select_v2.py for the rule names), in this order of priority:
 
+0. ``al:short_label:<lang>:<label>`` (round 6): top-scored rows of a label x language
+   cell still short of its 1,000 gold positives;
 1. ``al:short:<lang>:<subtype>``: top-scored rows for sub-type x language-group cells
    still short of 100 gold positives;
 2. ``al:disagree``: the model says yes and the lexicon finds no cue of that label, or
@@ -35,7 +37,11 @@ def _group(src: str, lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def al_round(data_dir: Path | None, done: set[str], n: int, seed: int) -> dict[str, str]:
+def al_round(data_dir: Path | None, done: set[str], n: int, seed: int,
+             short_labels: dict[tuple[str, str], int] | None = None) -> dict[str, str]:
+    """Draw ``n`` unread rows by the rules above; ``short_labels`` maps (lang, label) cells still
+    short of their gold target to how many top-scored rows of that cell to take first
+    (rule ``al:short_label:<lang>:<label>``)."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -86,6 +92,10 @@ def al_round(data_dir: Path | None, done: set[str], n: int, seed: int) -> dict[s
                 k -= 1
 
     langs = [_group(k.split(":")[0], rows[k].lang) for k in pool]
+    # 0. label x language cells short of their gold target (round 6)
+    for (lang, lab), k in sorted((short_labels or {}).items()):
+        idx = [i for i in np.argsort(-score[lab]) if rows[pool[int(i)]].lang == lang]
+        take(idx, k, f"al:short_label:{lang}:{lab}")
     # 1. short sub-type x language cells
     for sub in SUBTYPES:
         for grp in ("en", "zh"):

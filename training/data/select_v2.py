@@ -14,7 +14,11 @@ carries the rule that chose it; the rule is kept in its stand-off record:
 - ``al:disagree``        the quick model and the lexicon disagree on a label;
 - ``al:threshold``       the quick model's score is near its decision threshold;
 - ``al:cuefree``         random among rows with no lexicon cue (what the lexicon cannot see);
-- ``al:short:<cell>``    the quick model predicts a language x sub-type cell still short of its target.
+- ``al:short:<cell>``    the quick model predicts a language x sub-type cell still short of its target;
+- ``al:short_label:<cell>`` the quick model's top rows for a label x language cell short of 1,000 gold positives;
+- ``cue:en_distancing`` / ``cue:zh_distancing``  round 6: a frame cue AND a distancing pattern (quotation
+  marks, "called/calling/labelled", negation, 叫/稱/「」/唔係): candidates for REAL counter-speech, quoting
+  and reporting, the hard negatives the model flags most (and the positives that only look distanced).
 
 The regexes and models only choose what a person reads; every label is judged by
 reading under docs/codebook.md.
@@ -22,6 +26,8 @@ reading under docs/codebook.md.
     python training/data/select_v2.py --round 3 --batches WORK/batches --first-batch 100
     python training/data/select_v2.py --round 4 --n 2400 --batches WORK/batches --first-batch 120
     python training/data/select_v2.py --round 5 --batches WORK/batches --first-batch 140
+    python training/data/select_v2.py --round 6 --batches WORK/batches --first-batch 160
+    python training/data/select_v2.py --round 7 --batches WORK/batches --first-batch 170
 
 Each round must be drawn after the previous rounds' candidates files exist (and, for
 the active-learning draws, with the gold labels as they were then: the draws were made
@@ -170,6 +176,45 @@ def round5(data_dir: Path | None = None) -> dict[str, str]:
     return chosen
 
 
+EN_DISTANCING = re.compile(
+    r"[\"\u201c\u201d'][^\"\u201c\u201d']{1,40}[\"\u201c\u201d']|\b(call(s|ed|ing)?|label+(s|ed|ing)?|brand(s|ed|ing)?|"
+    r"describ(e|es|ed|ing)|refer(s|red|ring)? to|dehumaniz\w*|dehumanis\w*|racis\w*|stop|not|isn'?t|aren'?t|"
+    r"don'?t|never|said|says|claims?|according|accus\w*)\b", re.I)
+ZH_DISTANCING = re.compile("[「」“”\"『』]|叫|稱|称|話佢|话他|說他|说他|唔係|不是|別再|别再|咪再|唔好再|污名|標籤|标签|所謂的指控|指控|報道|报道|聲稱|声称")
+
+
+def round6(data_dir: Path | None = None) -> dict[str, str]:
+    """Round 6: real counter-speech / quoting / reporting candidates (the hard negatives behind the
+    model's 20.7% counter-speech flag rate), then the label x language cells short of 1,000 gold
+    positives and the short sub-types by active learning (al_round.py)."""
+    from al_round import al_round
+
+    rows = read_all(data_dir)
+    done = read_done()
+    p = Picker(rows, done, SEED + 7)
+    en_cue = lambda r: (EN_DEHUM.search(r.text) or EN_DELEG.search(r.text)) and EN_DISTANCING.search(r.text)  # noqa: E731
+    zh_cue = lambda r: ZH_CUE.search(r.text) and ZH_DISTANCING.search(r.text)  # noqa: E731
+    for src, n in (("ira", 130), ("hatexplain", 130), ("trump_tweets", 70), ("davidson", 70)):
+        p.take(p.pool(src, en_cue, min_len=20), n, "cue:en_distancing")
+    for src, n in (("lihkg", 120), ("cold", 60), ("hk_io", 20)):
+        p.take(p.pool(src, lambda r: r.lang != "en" and zh_cue(r), min_len=8), n, "cue:zh_distancing")
+    chosen = dict(p.taken)
+    short = {("zh-Hans", "dehumanising"): 120, ("zh-Hans", "delegitimising"): 120,
+             ("zh-Hant", "dehumanising"): 120, ("zh-Hant", "delegitimising"): 120, ("en", "dehumanising"): 120}
+    chosen.update(al_round(data_dir, done | set(chosen), 1600 - len(chosen), SEED + 8, short_labels=short))
+    return chosen
+
+
+def round7(data_dir: Path | None = None) -> dict[str, str]:
+    """Round 7 (drawn while round 6 was being read): more of the label x language cells furthest from 1,000
+    gold positives (Simplified Chinese above all), by active learning (al_round.py)."""
+    from al_round import al_round
+
+    short = {("zh-Hans", "dehumanising"): 200, ("zh-Hans", "delegitimising"): 200,
+             ("zh-Hant", "dehumanising"): 100, ("zh-Hant", "delegitimising"): 100, ("en", "dehumanising"): 100}
+    return al_round(data_dir, read_done(), 800, SEED + 9, short_labels=short)
+
+
 def write_batches(rows, chosen: dict[str, str], out: Path, first: int, size: int, seed: int) -> list[Path]:
     order = sorted(chosen)
     random.Random(seed).shuffle(order)
@@ -186,7 +231,7 @@ def write_batches(rows, chosen: dict[str, str], out: Path, first: int, size: int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--round", type=int, required=True, choices=(3, 4, 5))
+    ap.add_argument("--round", type=int, required=True, choices=(3, 4, 5, 6, 7))
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--batches", type=Path, default=None, help="write annotation batches here")
     ap.add_argument("--batch-size", type=int, default=200)
@@ -197,6 +242,10 @@ def main() -> None:
         chosen = round3(args.data_dir)
     elif args.round == 5:
         chosen = round5(args.data_dir)
+    elif args.round == 6:
+        chosen = round6(args.data_dir)
+    elif args.round == 7:
+        chosen = round7(args.data_dir)
     else:
         from al_round import al_round
 
