@@ -94,15 +94,16 @@ def stacker(val: list[dict], test: list[dict], zv: list[dict], zt: list[dict], c
 
 
 def runs_table(runs_dir: Path) -> str:
-    """One row per kept run: command, validation F1 by epoch, test positive-class F1 per label x language."""
+    """One row per kept run: command, validation F1 by epoch, test positive-class F1 per label x language, and
+    the splits it was measured on (runs on different splits do not compare cell by cell)."""
     paths = sorted(runs_dir.glob("*.json"))
     if not paths:
         return "(no runs kept)"
     cells = [(lab, lang) for lab in LABELS for lang in ("en", "zh-Hans", "zh-Hant")]
     head = ("| run | command | validation F1 by epoch (mean of labels) | "
             + " | ".join(f"{lab[:5]} {lang}" for lab, lang in cells)
-            + " | train min |")
-    lines = [head, "|" + "---|" * (len(cells) + 4)]
+            + " | train min | validation / test split (sha256) |")
+    lines = [head, "|" + "---|" * (len(cells) + 5)]
     for p in paths:
         cfg = json.loads(p.read_text(encoding="utf-8"))
         tr, test = cfg.get("training", {}), cfg.get("metrics", {}).get("test", {})
@@ -110,7 +111,9 @@ def runs_table(runs_dir: Path) -> str:
         cmd = tr.get("extra", {}).get("command", "?").replace(" --out /tmp/", " --out ").replace("|", "\\|")
         f1 = " | ".join(f"{test[lab][lang]['f1']:.3f}" if lab in test and lang in test[lab] else "-"
                         for lab, lang in cells)
-        lines.append(f"| {p.stem} | `{cmd}` | {hist} | {f1} | {tr.get('train_seconds', 0) / 60:.0f} |")
+        hashes = tr.get("extra", {}).get("corpus_hashes", {})
+        split = f"{hashes.get('validation', '?')[:8]} / {hashes.get('test', '?')[:8]}"
+        lines.append(f"| {p.stem} | `{cmd}` | {hist} | {f1} | {tr.get('train_seconds', 0) / 60:.0f} | {split} |")
     return "\n".join(lines)
 
 
