@@ -1,11 +1,14 @@
-"""Build the committed example report, docs/example/ira_report.html, from a slice of the shared IRA data.
+"""Build the example report, build/example/ira_report.html, from a slice of the shared IRA data.
 
 Takes the first ``--n`` posts of ``<data>/ira/pool.jsonl`` (fields id, author, category,
 date, text), scores them with the bundled default model (``framing score``, keeping
 author, date and text) and writes the report grouped by author over date. The raw
 posts and the scored file stay in a temporary directory; only the report is kept.
 
-    python tools/example_report.py [--data ../shared/data] [--n 4000] [--out docs/example/ira_report.html]
+    python tools/example_report.py [--data ../shared/data] [--n 4000] [--out build/example/ira_report.html]
+
+The report is not committed: its examples and top-author sections quote posts and account names
+of the shared data, and no text of ../shared/data belongs in this repository.
 """
 from __future__ import annotations
 
@@ -23,12 +26,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--n", type=int, default=4000)
-    ap.add_argument("--out", default=str(REPO / "docs" / "example" / "ira_report.html"))
+    ap.add_argument("--out", default=str(REPO / "build" / "example" / "ira_report.html"))
     a = ap.parse_args()
     src = Path(a.data) / "ira" / "pool.jsonl"
     if not src.exists():
         print(f"error: {src} not found (pass --data)", file=sys.stderr)
         return 1
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         posts, scored = Path(tmp) / "ira_slice.jsonl", Path(tmp) / "ira_scored.jsonl"
         with open(src, "rb") as fin, open(posts, "wb") as fout:

@@ -1,7 +1,8 @@
 """Make the screenshots in docs/img/ with Debian's headless Chromium (Selenium + chromedriver).
 
-- ``report_top.png`` and ``report_examples.png``: the committed example report
-  (docs/example/ira_report.html, built by tools/example_report.py), top and examples;
+- ``report_top.png``: the top (totals and rates, no post text) of the example report that
+  tools/example_report.py builds locally in build/example/ira_report.html (not committed:
+  its examples section quotes posts of the shared data, which stay out of the repository);
 - ``serve_en.png`` and ``serve_yue.png``: the page of ``framing serve`` (bundled model,
   started on 127.0.0.1 for the occasion) with an English and a Cantonese text.
 
@@ -25,7 +26,7 @@ from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
 IMG = REPO / "docs" / "img"
-REPORT = REPO / "docs" / "example" / "ira_report.html"
+REPORT = REPO / "build" / "example" / "ira_report.html"
 TEXTS = {"en": "These rioters are cockroaches paid by foreign forces, sweep the vermin off our streets.",
          "yue": "呢班曱甴收錢做嘢，黑警同廢青一樣都係垃圾，清除佢哋！"}
 
@@ -53,14 +54,10 @@ def save(png: bytes, name: str) -> None:
 
 
 def report_shots() -> None:
-    from selenium.webdriver.common.by import By
-
     d = driver(1000, 1250)
     try:
         d.get(REPORT.as_uri())
         save(d.get_screenshot_as_png(), "report_top.png")
-        d.execute_script("arguments[0].scrollIntoView()", d.find_element(By.ID, "examples"))
-        save(d.get_screenshot_as_png(), "report_examples.png")
     finally:
         d.quit()
 
