@@ -9,6 +9,7 @@ carries the rule that chose it; the rule is kept in its stand-off record:
 - ``cue:<label>``        a broad frame-cue regex or a framing lexicon cue matched (possible positive);
 - ``cue:<subtype>``      a regex for a sub-type that is still short (e.g. ISIS comparisons);
 - ``cue:en_subtypes`` / ``cue:zh_dehumanising``  round 5's regexes for the short cells;
+- ``cue:zh_short_subtypes``  round 8: disease / extermination / terror-comparison words in Chinese;
 - ``remaining``          every unread row of a small pool (hk_io Chinese);
 - ``random``             uniform over the source's unread rows (frames without cue words, negatives);
 - ``al:disagree``        the quick model and the lexicon disagree on a label;
@@ -28,6 +29,7 @@ reading under docs/codebook.md.
     python training/data/select_v2.py --round 5 --batches WORK/batches --first-batch 140
     python training/data/select_v2.py --round 6 --batches WORK/batches --first-batch 160
     python training/data/select_v2.py --round 7 --batches WORK/batches --first-batch 170
+    python training/data/select_v2.py --round 8 --batches WORK/batches --first-batch 180
 
 Each round must be drawn after the previous rounds' candidates files exist (and, for
 the active-learning draws, with the gold labels as they were then: the draws were made
@@ -215,6 +217,33 @@ def round7(data_dir: Path | None = None) -> dict[str, str]:
     return al_round(data_dir, read_done(), 800, SEED + 9, short_labels=short)
 
 
+EN_DISEASE = re.compile(r"\b(plague|diseased?|cancer\w*|virus|infect\w*|poison\w*|vir(al|ulent)|pestilen\w*|"
+                        r"tumou?rs?|leprosy|aids|germs?|contagio\w*|epidemic)\b", re.I)
+ZH_SHORT = re.compile("病毒|毒瘤|癌|瘟|病菌|细菌|細菌|传染|傳染|污染|杀光|殺光|清除|清洗|滅|灭|屠|死光|趕盡殺絕|赶尽杀绝|"
+                      "ISIS|伊斯兰国|伊斯蘭國|恐怖分子|恐怖份子|塔利班")
+
+
+def round8(data_dir: Path | None = None) -> dict[str, str]:
+    """Round 8: the two label x language cells within reach of 1,000 gold positives (English dehumanising,
+    Traditional delegitimising; HateXplain and LIHKG hold more), Simplified dehumanising for its test
+    positives, and regexes + active learning for the rare sub-types (disease, Chinese extermination,
+    terror comparison)."""
+    from al_round import al_round
+
+    rows = read_all(data_dir)
+    done = read_done()
+    p = Picker(rows, done, SEED + 10)
+    p.take(p.pool("hatexplain", lambda r: EN_DISEASE.search(r.text), min_len=20), 80, "cue:disease")
+    p.take(p.pool("ira", lambda r: EN_DISEASE.search(r.text) and EN_DEHUM.search(r.text), min_len=20), 40,
+           "cue:disease")
+    for src in ("lihkg", "cold"):
+        p.take(p.pool(src, lambda r: r.lang != "en" and ZH_SHORT.search(r.text), min_len=6), 60, "cue:zh_short_subtypes")
+    chosen = dict(p.taken)
+    short = {("en", "dehumanising"): 380, ("zh-Hant", "delegitimising"): 260, ("zh-Hans", "dehumanising"): 120}
+    chosen.update(al_round(data_dir, done | set(chosen), 1200 - len(chosen), SEED + 11, short_labels=short))
+    return chosen
+
+
 def write_batches(rows, chosen: dict[str, str], out: Path, first: int, size: int, seed: int) -> list[Path]:
     order = sorted(chosen)
     random.Random(seed).shuffle(order)
@@ -231,7 +260,7 @@ def write_batches(rows, chosen: dict[str, str], out: Path, first: int, size: int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--round", type=int, required=True, choices=(3, 4, 5, 6, 7))
+    ap.add_argument("--round", type=int, required=True, choices=(3, 4, 5, 6, 7, 8))
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--batches", type=Path, default=None, help="write annotation batches here")
     ap.add_argument("--batch-size", type=int, default=200)
@@ -246,6 +275,8 @@ def main() -> None:
         chosen = round6(args.data_dir)
     elif args.round == 7:
         chosen = round7(args.data_dir)
+    elif args.round == 8:
+        chosen = round8(args.data_dir)
     else:
         from al_round import al_round
 
